@@ -1,0 +1,3 @@
+from clanactors.cli import main
+
+raise SystemExit(main())

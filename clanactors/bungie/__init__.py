@@ -1,0 +1,1 @@
+"""The Bungie.net API: client, typed errors and records."""

@@ -1,0 +1,271 @@
+"""The Bungie.net client: one requests Session, the envelope, typed errors, and manners.
+
+Every call goes through `_call`: single-flight (identical concurrent GETs share one
+request), the process-wide rate limiter, a timeout, the envelope check (ErrorCode decides,
+not the HTTP status), throttle pauses that hold back every thread, and retries with
+backoff and jitter for transient faults. Results come back as records from `models`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from clanactors import __version__
+from clanactors.bungie import models
+from clanactors.bungie.errors import (
+    SUCCESS,
+    AuthError,
+    BungieError,
+    ClientClosedError,
+    MaintenanceError,
+    ThrottledError,
+    TransientError,
+    error_for_code,
+)
+from clanactors.bungie.ratelimit import RateLimiter, SingleFlight
+from clanactors.clock import Clock, RealClock
+
+log = logging.getLogger(__name__)
+
+PROFILE_COMPONENTS = "100,200,204,1000"
+USER_AGENT = f"clanactors/{__version__} (+https://github.com/clanactors/clanactors)"
+
+
+class BungieClient:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_root: str = "https://www.bungie.net/Platform",
+        stats_root: str = "https://stats.bungie.net/Platform",
+        max_rps: float = 10.0,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        timeout: tuple[float, float] = (5.0, 20.0),
+        max_attempts: int = 3,
+        backoff: float = 1.0,
+        throttle_floor: float = 10.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._api_root = api_root.rstrip("/")
+        self._stats_root = stats_root.rstrip("/")
+        self._session = session or requests.Session()
+        self._session.headers.update({"X-API-Key": api_key, "User-Agent": USER_AGENT})
+        self._clock = clock or RealClock()
+        self._limiter = RateLimiter(max_rps, self._clock)
+        self._flight = SingleFlight()
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._throttle_floor = throttle_floor
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()  # HTTP requests sent, by endpoint
+        self.status = "ok"  # ok | maintenance | throttled | error: the last outcome
+
+    # ------------------------------------------------------------------ endpoints
+
+    def get_group(self, group_id: str) -> models.GroupInfo:
+        return models.parse_group(self._call("group", f"/GroupV2/{group_id}/"))
+
+    def get_roster(self, group_id: str) -> list[models.RosterMember]:
+        """Every member of the clan, following pages while `hasMore`."""
+        members: list[models.RosterMember] = []
+        page = 1
+        while True:
+            payload = self._call(
+                "members", f"/GroupV2/{group_id}/Members/", {"currentpage": page}
+            )
+            parsed = models.parse_roster_page(payload)
+            members.extend(parsed.members)
+            if not parsed.has_more or not parsed.members or page >= 20:
+                return members
+            page += 1
+
+    def get_profile(self, membership_type: int, membership_id: str) -> models.ProfileState:
+        payload = self._call(
+            "profile",
+            f"/Destiny2/{membership_type}/Profile/{membership_id}/",
+            {"components": PROFILE_COMPONENTS},
+        )
+        return models.parse_profile(payload, membership_id, membership_type)
+
+    def get_history(
+        self,
+        membership_type: int,
+        membership_id: str,
+        character_id: str,
+        *,
+        count: int = 10,
+        page: int = 0,
+        mode: int = 0,
+    ) -> tuple[models.HistoryEntry, ...]:
+        payload = self._call(
+            "history",
+            f"/Destiny2/{membership_type}/Account/{membership_id}/Character/{character_id}"
+            "/Stats/Activities/",
+            {"count": count, "mode": mode, "page": page},
+        )
+        return models.parse_history(payload)
+
+    def get_pgcr(self, instance_id: str) -> tuple[models.Pgcr, dict[str, Any]]:
+        """The parsed report and the raw payload (kept as Bungie sent it)."""
+        payload = self._call(
+            "pgcr",
+            f"/Destiny2/Stats/PostGameCarnageReport/{instance_id}/",
+            root=self._stats_root,
+        )
+        return models.parse_pgcr(payload), payload
+
+    def get_account_stats(self, membership_type: int, membership_id: str) -> models.AccountStats:
+        payload = self._call(
+            "account_stats",
+            f"/Destiny2/{membership_type}/Account/{membership_id}/Stats/",
+            {"groups": 1},
+        )
+        return models.parse_account_stats(payload)
+
+    def get_raid_clears(self, membership_type: int, membership_id: str) -> int:
+        payload = self._call(
+            "raid_stats",
+            f"/Destiny2/{membership_type}/Account/{membership_id}/Character/0/Stats/",
+            {"groups": 1, "modes": models.MODE_RAID, "periodType": 2},
+        )
+        return models.parse_mode_clears(payload, "raid")
+
+    def get_activity_definition(self, activity_hash: int) -> models.ActivityDefinition:
+        payload = self._call(
+            "definition", f"/Destiny2/Manifest/DestinyActivityDefinition/{activity_hash}/"
+        )
+        return models.parse_activity_definition(payload)
+
+    def probe(self) -> None:
+        """A cheap call to see whether Bungie is back (the manifest index)."""
+        self._call("manifest", "/Destiny2/Manifest/")
+
+    def close(self) -> None:
+        """Wake every waiting call with ClientClosedError and close the HTTP session."""
+        self._limiter.close()
+        self._session.close()
+
+    # ------------------------------------------------------------------ machinery
+
+    def _call(
+        self,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        root: str | None = None,
+    ) -> Any:
+        url = f"{root or self._api_root}{path}"
+        key = (url, tuple(sorted((params or {}).items())))
+        return self._flight.do(key, lambda: self._send_with_retries(endpoint, url, params, path))
+
+    def _send_with_retries(
+        self, endpoint: str, url: str, params: Mapping[str, Any] | None, path: str
+    ) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                payload = self._send_once(endpoint, url, params, path)
+            except ThrottledError as exc:
+                wait = max(exc.retry_after, self._throttle_floor)
+                self._limiter.pause(wait)
+                self._set_status("throttled", exc)
+                if attempt >= self._max_attempts:
+                    raise
+                log.info("bungie throttled endpoint=%s wait=%.1fs", endpoint, wait)
+            except TransientError as exc:
+                if attempt >= self._max_attempts:
+                    self._set_status("error", exc)
+                    raise
+                delay = self._backoff * 2 ** (attempt - 1)
+                delay += self._rng.uniform(0, delay / 2)
+                log.debug("bungie transient endpoint=%s retry_in=%.2fs: %s", endpoint, delay, exc)
+                self._limiter.sleep(delay)
+            except MaintenanceError as exc:
+                self._set_status("maintenance", exc)
+                raise
+            except AuthError as exc:
+                self._set_status("error", exc)
+                raise
+            except ClientClosedError:
+                raise
+            else:
+                self._set_status("ok", None)
+                return payload
+
+    def _send_once(
+        self, endpoint: str, url: str, params: Mapping[str, Any] | None, path: str
+    ) -> Any:
+        self._limiter.acquire()
+        with self._lock:
+            self.calls[endpoint] += 1
+        try:
+            response = self._session.get(
+                url, params=params, timeout=self._timeout, allow_redirects=True
+            )
+        except requests.Timeout:
+            raise TransientError("request timed out", path=path) from None
+        except requests.ConnectionError as exc:
+            raise TransientError(f"cannot reach Bungie: {type(exc).__name__}", path=path) from None
+        except requests.RequestException as exc:
+            raise TransientError(f"request failed: {type(exc).__name__}", path=path) from None
+        return parse_envelope(response, path)
+
+    def _set_status(self, status: str, exc: BungieError | None) -> None:
+        with self._lock:
+            previous, self.status = self.status, status
+        if previous == status:
+            return
+        if status == "ok":
+            log.info("bungie recovered (was %s)", previous)
+        else:
+            log.warning("bungie %s: %s", status, exc)
+
+
+def parse_envelope(response: requests.Response, path: str) -> Any:
+    """The `Response` payload of a Success envelope, or the typed error it carries."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.lstrip()[:1]
+        if text in ("{", "["):  # a body cut short on the way: try again
+            raise TransientError(
+                f"truncated JSON body (HTTP {response.status_code})", path=path
+            ) from None
+        raise MaintenanceError(
+            f"Bungie answered HTTP {response.status_code} with a non-JSON page", path=path
+        ) from None
+    if not isinstance(body, Mapping) or "ErrorCode" not in body:
+        if response.status_code >= 500:
+            raise TransientError(f"HTTP {response.status_code} without envelope", path=path)
+        raise BungieError(f"HTTP {response.status_code} without Bungie envelope", path=path)
+    try:
+        code = int(body["ErrorCode"])
+    except (TypeError, ValueError):
+        raise BungieError("ErrorCode is not a number", path=path) from None
+    if code == SUCCESS:
+        if "Response" not in body:
+            raise BungieError("Success envelope without Response", path=path)
+        return body["Response"]
+    try:
+        throttle = float(body.get("ThrottleSeconds") or 0)
+    except (TypeError, ValueError):
+        throttle = 0.0
+    raise error_for_code(
+        code,
+        str(body.get("ErrorStatus") or ""),
+        str(body.get("Message") or "Bungie returned an error"),
+        path,
+        throttle,
+    )

@@ -1,0 +1,193 @@
+"""The `clanactors` command: serve, sim, migrate, events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import inspect
+
+from clanactors import __version__
+from clanactors.clock import utc_iso
+from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
+from clanactors.events import KINDS
+
+log = logging.getLogger("clanactors")
+
+EXIT_CONFIG = 2
+
+
+class UsageError(Exception):
+    """A bad command-line argument; shown as one line, exit 2."""
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("urllib3", "tornado.access", "pykka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {s.field: getattr(args, s.field, None) for s in SETTINGS}
+    return load_settings(overrides=overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from clanactors.app import run
+
+    settings = _settings_from(args)
+    _setup_logging(args.verbose)
+    return run(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from clanactors.store.db import Database, check_connection, migrate, safe_url
+
+    settings = _settings_from(args)
+    _setup_logging(args.verbose)
+    db = Database(settings.database_url)
+    try:
+        check_connection(db.engine)
+        migrate(settings.database_url)
+    finally:
+        db.dispose()
+    log.info("database %s is at the newest schema", safe_url(settings.database_url))
+    return 0
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """`24h`, `7d`, `90m`, `2w` back from now, or an ISO-8601 time (UTC if no zone)."""
+    now = now or datetime.now(UTC)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
+    if match:
+        amount = float(match.group(1))
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+        return now - timedelta(**{unit[match.group(2)]: amount})
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--since must be a duration like 24h or 7d, or an ISO time, got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from clanactors.store.db import Database, check_connection
+    from clanactors.store.eventlog import EventFilter, find_events
+
+    settings = _settings_from(args)
+    since = parse_since(args.since) if args.since else None
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    db = Database(settings.database_url)
+    try:
+        check_connection(db.engine)
+        if not inspect(db.engine).has_table("events"):
+            raise ConfigError(
+                "DATABASE_URL: no event log in this database yet (run `clanactors migrate` "
+                "or `clanactors serve` first)"
+            )
+        with db.session() as session:
+            found = find_events(
+                session,
+                EventFilter(kind=args.kind, member=args.member, since=since, limit=args.limit),
+            )
+    finally:
+        db.dispose()
+    if args.json:
+        json.dump([e.to_json() for e in found], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not found:
+        print("no events")
+        return 0
+    header = ("ID", "OCCURRED", "KIND", "TEXT")
+    rows = [
+        (str(e.id), utc_iso(e.event.occurred_at) or "", e.event.kind, e.event.text) for e in found
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        print(f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from clanactors.sim.server import run_standalone
+
+    _setup_logging(args.verbose)
+    if args.members < 1 or args.members > 100:
+        raise UsageError("--members must be between 1 and 100 (a clan holds at most 100)")
+    if args.pace <= 0:
+        raise UsageError("--pace must be positive")
+    return run_standalone(
+        host=args.host, port=args.port, seed=args.seed, members=args.members, pace=args.pace
+    )
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, only: Sequence[str] | None = None) -> None:
+    for s in SETTINGS:
+        if only is None or s.field in only:
+            parser.add_argument(s.flag, dest=s.field, metavar=s.env, help=f"{s.help} [{s.env}]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clanactors", description="A live homepage server for a Destiny 2 clan."
+    )
+    parser.add_argument("--version", action="version", version=f"clanactors {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the poller and the web server")
+    _add_settings_flags(serve)
+    serve.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    serve.set_defaults(func=cmd_serve)
+
+    sim = sub.add_parser("sim", help="serve the simulated Bungie API alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8001)
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--members", type=int, default=100)
+    sim.add_argument(
+        "--pace", type=float, default=1.0,
+        help="simulated seconds per real second (default 1: real time)",
+    )
+    sim.add_argument("-v", "--verbose", action="store_true")
+    sim.set_defaults(func=cmd_sim)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    _add_settings_flags(migrate, only=("database_url",))
+    migrate.add_argument("-v", "--verbose", action="store_true")
+    migrate.set_defaults(func=cmd_migrate)
+
+    events = sub.add_parser("events", help="print the event log, newest last")
+    events.add_argument("--kind", choices=KINDS)
+    events.add_argument("--member", metavar="NAME", help="display name, Bungie name or id")
+    events.add_argument("--since", metavar="24h|7d|ISO")
+    events.add_argument("--limit", type=int, default=50)
+    events.add_argument("--json", action="store_true", help="print a JSON array of events")
+    _add_settings_flags(events, only=("database_url",))
+    events.set_defaults(func=cmd_events)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, UsageError) as exc:
+        print(f"clanactors: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0

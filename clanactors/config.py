@@ -1,0 +1,177 @@
+"""Settings: read from the environment, overridden by `serve` flags, validated at start.
+
+Every setting is one `Setting` row below; README documents each (a test checks that).
+A bad value raises `ConfigError` naming the setting; the CLI prints it on one line and
+exits 2. The API key is never echoed back.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_API_ROOT = "https://www.bungie.net/Platform"
+DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
+DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value. `str()` is the one line shown to the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None = None
+    clan_id: str | None = None
+    api_root: str = DEFAULT_API_ROOT
+    stats_root: str = DEFAULT_STATS_ROOT
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    roster_interval: float = 60.0
+    profile_interval: float = 30.0
+    max_rps: float = 10.0
+
+    @property
+    def demo(self) -> bool:
+        """No API key: run against the built-in simulated Bungie API."""
+        return self.api_key is None
+
+    def __repr__(self) -> str:  # keep the key out of any log line or traceback
+        fields = {**self.__dict__, "api_key": "***" if self.api_key else None}
+        inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        return f"Settings({inner})"
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _api_key(name: str, raw: str) -> str:
+    if any(c.isspace() for c in raw):
+        raise ConfigError(f"{name} must not contain spaces")
+    return raw
+
+
+def _clan_id(name: str, raw: str) -> str:
+    if not re.fullmatch(r"[0-9]{1,20}", raw):
+        raise ConfigError(f"{name} must be the clan's numeric Bungie groupId, got {raw!r}")
+    return raw
+
+
+def _url(name: str, raw: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _database_url(name: str, raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"{name} is not a database URL (expected sqlite:///file.db or "
+            f"postgresql+psycopg://user@host/db)"
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"{name} must point at SQLite or PostgreSQL, got {url.get_backend_name()!r}"
+        )
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")  # the one driver we ship
+    return url.render_as_string(hide_password=False)
+
+
+def _port(name: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{name} must be between 0 and 65535, got {port}")
+    return port
+
+
+def _positive(unit: str) -> Callable[[str, str], float]:
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{name} must be a positive number of {unit}, got {raw!r}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    field: str
+    flag: str
+    parse: Callable[[str, str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BUNGIE_API_KEY", "api_key", "--api-key", _api_key,
+            "X-API-Key for Bungie.net; unset means demo mode"),
+    Setting("CLAN_ID", "clan_id", "--clan-id", _clan_id,
+            "the clan's Bungie groupId (required when a key is set)"),
+    Setting("BUNGIE_API_ROOT", "api_root", "--api-root", _url,
+            "base URL of the platform API"),
+    Setting("BUNGIE_STATS_ROOT", "stats_root", "--stats-root", _url,
+            "base URL for PGCR requests"),
+    Setting("DATABASE_URL", "database_url", "--database-url", _database_url,
+            "SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://..."),
+    Setting("CLANACTORS_HOST", "host", "--host", _text, "listen address"),
+    Setting("CLANACTORS_PORT", "port", "--port", _port, "listen port (0 picks a free one)"),
+    Setting("CLANACTORS_ROSTER_INTERVAL", "roster_interval", "--roster-interval",
+            _positive("seconds"), "seconds between member-list polls"),
+    Setting("CLANACTORS_PROFILE_INTERVAL", "profile_interval", "--profile-interval",
+            _positive("seconds"), "seconds between profile polls of one online member"),
+    Setting("CLANACTORS_MAX_RPS", "max_rps", "--max-rps", _positive("requests per second"),
+            "ceiling on Bungie requests per second, whole process"),
+)
+
+_KNOWN_ENV = {s.env for s in SETTINGS}
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, str | None] | None = None
+) -> Settings:
+    """Build Settings from `env` (default `os.environ`) and flag `overrides` (by field)."""
+    env = os.environ if env is None else env
+    overrides = overrides or {}
+    for key in sorted(env):
+        if key.startswith("CLANACTORS_") and key not in _KNOWN_ENV:
+            known = ", ".join(sorted(k for k in _KNOWN_ENV if k.startswith("CLANACTORS_")))
+            raise ConfigError(f"{key} is not a known setting (known: {known})")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = overrides.get(setting.field)
+        name = setting.flag if raw is not None else setting.env
+        if raw is None:
+            raw = env.get(setting.env)
+        if raw is None:
+            continue
+        raw = raw.strip()
+        if raw == "" and setting.field == "api_key":
+            continue  # an empty key is the same as none: demo mode
+        if raw == "":
+            raise ConfigError(f"{name} is set but empty")
+        values[setting.field] = setting.parse(name, raw)
+
+    settings = Settings(**values)
+    if settings.api_key and not settings.clan_id:
+        raise ConfigError("CLAN_ID is required when BUNGIE_API_KEY is set")
+    return settings

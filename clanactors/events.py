@@ -1,0 +1,170 @@
+"""Events are data: what happened in the clan, with a deterministic dedupe key.
+
+One constructor per kind of CONTRACT §5. The dedupe key names the happening itself, not
+the moment we noticed it, so a restart, a retry or two members reporting the same
+instance always produce the same key and the store records it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from clanactors.clock import utc_iso
+
+KINDS = (
+    "member_joined",
+    "member_left",
+    "member_online",
+    "member_offline",
+    "activity_started",
+    "activity_cleared",
+    "activity_ended",
+)
+
+
+@dataclass(frozen=True)
+class ActivityRef:
+    hash: int
+    name: str
+    mode: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hash": self.hash, "name": self.name, "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    occurred_at: datetime
+    members: tuple[str, ...]
+    text: str
+    dedupe_key: str
+    activity: ActivityRef | None = None
+    instance_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}")
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")
+
+    def to_json(self, event_id: int | None = None) -> dict[str, Any]:
+        """The `Event` object of CONTRACT §3-§5."""
+        return {
+            "id": event_id,
+            "kind": self.kind,
+            "occurredAt": utc_iso(self.occurred_at),
+            "members": list(self.members),
+            "activity": self.activity.to_json() if self.activity else None,
+            "instanceId": self.instance_id,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the log holds it: with its id."""
+
+    id: int
+    event: Event
+
+    def to_json(self) -> dict[str, Any]:
+        return self.event.to_json(self.id)
+
+
+def _names(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    if len(names) > 4:
+        return f"{', '.join(names[:3])} and {len(names) - 3} others"
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _sorted_ids(ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(ids), key=lambda i: (len(i), i)))
+
+
+def member_joined(membership_id: str, name: str, joined_at: datetime) -> Event:
+    return Event(
+        kind="member_joined",
+        occurred_at=joined_at,
+        members=(membership_id,),
+        text=f"{name} joined the clan",
+        dedupe_key=f"member_joined:{membership_id}:{utc_iso(joined_at)}",
+    )
+
+
+def member_left(
+    membership_id: str, name: str, joined_at: datetime | None, noticed_at: datetime
+) -> Event:
+    # One leave per membership spell: keyed by the join it ends.
+    return Event(
+        kind="member_left",
+        occurred_at=noticed_at,
+        members=(membership_id,),
+        text=f"{name} left the clan",
+        dedupe_key=f"member_left:{membership_id}:{utc_iso(joined_at)}",
+    )
+
+
+def member_online(membership_id: str, name: str, changed_at: datetime) -> Event:
+    return Event(
+        kind="member_online",
+        occurred_at=changed_at,
+        members=(membership_id,),
+        text=f"{name} came online",
+        dedupe_key=f"member_online:{membership_id}:{utc_iso(changed_at)}",
+    )
+
+
+def member_offline(membership_id: str, name: str, changed_at: datetime) -> Event:
+    return Event(
+        kind="member_offline",
+        occurred_at=changed_at,
+        members=(membership_id,),
+        text=f"{name} went offline",
+        dedupe_key=f"member_offline:{membership_id}:{utc_iso(changed_at)}",
+    )
+
+
+def activity_started(
+    members: dict[str, str], activity: ActivityRef, started_at: datetime
+) -> Event:
+    """One event per fireteam start; `members` maps membershipId to display name."""
+    ids = _sorted_ids(members)
+    names = [members[i] for i in ids]
+    who = _names(names) if len(ids) > 1 else names[0]
+    return Event(
+        kind="activity_started",
+        occurred_at=started_at,
+        members=ids,
+        activity=activity,
+        text=f"{who} started {activity.name}",
+        dedupe_key=f"activity_started:{activity.hash}:{utc_iso(started_at)}:{ids[0]}",
+    )
+
+
+def activity_finished(
+    members: dict[str, str],
+    activity: ActivityRef,
+    instance_id: str,
+    ended_at: datetime,
+    cleared: bool,
+) -> Event:
+    """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
+    ids = _sorted_ids(members)
+    who = _names([members[i] for i in ids])
+    verb = "cleared" if cleared else "finished"
+    return Event(
+        kind="activity_cleared" if cleared else "activity_ended",
+        occurred_at=ended_at,
+        members=ids,
+        activity=activity,
+        instance_id=instance_id,
+        text=f"{who} {verb} {activity.name}",
+        dedupe_key=f"activity_finished:{instance_id}",
+    )

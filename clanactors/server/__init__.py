@@ -1,0 +1,1 @@
+"""The Tornado side: pages, JSON API and WebSockets."""

@@ -1,0 +1,197 @@
+"""What the app keeps, as SQLAlchemy 2 tables.
+
+`events` is the operators' table (CONTRACT §5); the rest is the app's memory of the clan:
+roster, account stats, activity instances with their PGCRs, and activity definitions.
+Bungie ids (int64) are stored as text, hashes (uint32) as BIGINT.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL so operators can query with ->, ->> and @>.
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Clan(Base):
+    __tablename__ = "clan"
+
+    group_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    motto: Mapped[str] = mapped_column(Text, default="")
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Member(Base):
+    """A clan member as the roster last showed them; `in_clan` false once they left."""
+
+    __tablename__ = "members"
+
+    membership_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    membership_type: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str] = mapped_column(Text)
+    bungie_name: Mapped[str] = mapped_column(Text, index=True)
+    rank: Mapped[str] = mapped_column(String(20))
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    is_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    in_clan: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberStats(Base):
+    """Account-wide historical stats of one member, as last fetched."""
+
+    __tablename__ = "member_stats"
+
+    membership_id: Mapped[str] = mapped_column(
+        ForeignKey("members.membership_id", ondelete="CASCADE"), primary_key=True
+    )
+    kills: Mapped[int] = mapped_column(BigInteger, default=0)
+    deaths: Mapped[int] = mapped_column(BigInteger, default=0)
+    activities_cleared: Mapped[int] = mapped_column(BigInteger, default=0)
+    raid_clears: Mapped[int] = mapped_column(BigInteger, default=0)
+    time_played_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActivityDefinition(Base):
+    """DestinyActivityDefinition essentials; fetched once per hash, never again."""
+
+    __tablename__ = "activity_definitions"
+
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    mode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mode_types: Mapped[list[int]] = mapped_column(JsonDoc, default=list)
+    pgcr_image: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActivityInstance(Base):
+    """One finished activity instance played by clan members (a PGCR id)."""
+
+    __tablename__ = "activity_instances"
+
+    instance_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    activity_hash: Mapped[int] = mapped_column(BigInteger)
+    mode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    period: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MemberActivity(Base):
+    """A member's own history row for an instance: who of the clan played what."""
+
+    __tablename__ = "member_activities"
+
+    membership_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(
+        ForeignKey("activity_instances.instance_id", ondelete="CASCADE"), primary_key=True
+    )
+    character_id: Mapped[str] = mapped_column(String(20))
+    period: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    completion_reason: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kills: Mapped[int] = mapped_column(Integer, default=0)
+    deaths: Mapped[int] = mapped_column(Integer, default=0)
+    assists: Mapped[int] = mapped_column(Integer, default=0)
+    time_played_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index(None, "membership_id", "period"),)
+
+
+class Pgcr(Base):
+    """A Post Game Carnage Report, stored as Bungie sent it: immutable, fetched once."""
+
+    __tablename__ = "pgcrs"
+
+    instance_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EventRow(Base):
+    """The event log (CONTRACT §5). One row per happening, kept unique by `dedupe_key`."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    membership_ids: Mapped[list[str]] = mapped_column(JsonDoc)
+    activity_hash: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    activity_mode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    instance_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+    __table_args__ = (Index(None, "kind", "occurred_at"), Index(None, "occurred_at"))
+
+
+class EventMember(Base):
+    """One row per (event, member): plain joins for operators' per-member queries."""
+
+    __tablename__ = "event_members"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    membership_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clanactors import events
+from clanactors.cli import main, parse_since
+from clanactors.store.db import Database, migrate
+from clanactors.store.eventlog import record_event
+from clanactors.store.models import Member
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ALICE = "4611686018400000001"
+BOB = "4611686018400000002"
+VOG = events.ActivityRef(3881495763, "Vault of Glass: Standard", 4)
+
+
+@pytest.fixture
+def populated(database_url: str) -> str:
+    migrate(database_url)
+    db = Database(database_url)
+    with db.session() as s:
+        for mid, name in ((ALICE, "Alice"), (BOB, "Bob <b>Bold</b> 🚀")):
+            s.add(
+                Member(
+                    membership_id=mid,
+                    membership_type=3,
+                    display_name=name,
+                    bungie_name=f"{name}#0042",
+                    rank="Member",
+                    is_online=False,
+                    in_clan=True,
+                    updated_at=NOW,
+                )
+            )
+        record_event(s, events.member_joined(ALICE, "Alice", NOW - timedelta(days=30)), NOW)
+        record_event(
+            s, events.member_online(BOB, "Bob <b>Bold</b> 🚀", NOW - timedelta(hours=3)), NOW
+        )
+        record_event(
+            s,
+            events.activity_finished(
+                {ALICE: "Alice", BOB: "Bob"}, VOG, "77", NOW - timedelta(hours=1), True
+            ),
+            NOW,
+        )
+    db.dispose()
+    return database_url
+
+
+def test_events_table_newest_last(populated: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "--database-url", populated]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split()[:4] == ["ID", "OCCURRED", "KIND", "TEXT"]
+    assert [line.split()[2] for line in lines[1:]] == [
+        "member_joined",
+        "member_online",
+        "activity_cleared",
+    ]
+    assert "Bob <b>Bold</b> 🚀 came online" in lines[2]
+
+
+def test_events_json_with_filters(populated: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["events", "--database-url", populated, "--json"]
+    assert main([*args, "--member", "bob", "--since", "24h"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert [e["kind"] for e in found] == ["member_online", "activity_cleared"]
+    assert found[1]["members"] == [ALICE, BOB]
+    assert found[1]["activity"] == {
+        "hash": 3881495763,
+        "name": "Vault of Glass: Standard",
+        "mode": 4,
+    }
+
+    assert main([*args, "--kind", "member_joined"]) == 0
+    assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["member_joined"]
+
+    assert main([*args, "--limit", "1"]) == 0
+    assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["activity_cleared"]
+
+    since = (NOW - timedelta(hours=2)).isoformat()
+    assert main([*args, "--since", since]) == 0
+    assert [e["kind"] for e in json.loads(capsys.readouterr().out)] == ["activity_cleared"]
+
+
+def test_bad_since_is_a_usage_error(populated: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "--database-url", populated, "--since", "last tuesday"]) == 2
+    err = capsys.readouterr().err
+    assert "--since" in err and err.count("\n") == 1
+
+
+def test_events_on_an_empty_database_says_what_to_do(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["events", "--database-url", sqlite_url]) == 2
+    assert "clanactors migrate" in capsys.readouterr().err
+
+
+def test_parse_since_units() -> None:
+    now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    assert parse_since("24h", now) == now - timedelta(hours=24)
+    assert parse_since("7d", now) == now - timedelta(days=7)
+    assert parse_since("90m", now) == now - timedelta(minutes=90)
+    assert parse_since("2026-11-28T00:00:00Z", now) == datetime(2026, 11, 28, tzinfo=UTC)
+    assert parse_since("2026-11-28", now) == datetime(2026, 11, 28, tzinfo=UTC)

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clanactors.cli import main
+from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
+
+KEY = "ultra-secret-api-key-9f8e7d"
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_defaults_are_the_contract() -> None:
+    s = load_settings({})
+    assert s == Settings()
+    assert s.demo
+    assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8000, "sqlite:///clanactors.db")
+    assert (s.roster_interval, s.profile_interval, s.max_rps) == (60.0, 30.0, 10.0)
+    assert s.api_root == "https://www.bungie.net/Platform"
+    assert s.stats_root == "https://stats.bungie.net/Platform"
+
+
+def test_environment_and_flags_flags_win() -> None:
+    env = {
+        "BUNGIE_API_KEY": KEY,
+        "CLAN_ID": "3074427",
+        "CLANACTORS_PROFILE_INTERVAL": "0.5",
+        "DATABASE_URL": "postgresql://u:pw@db/clan",
+    }
+    s = load_settings(env, {"profile_interval": "2", "port": "9000"})
+    assert not s.demo
+    assert s.profile_interval == 2.0 and s.port == 9000
+    assert s.database_url == "postgresql+psycopg://u:pw@db/clan"
+    assert KEY not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CLANACTORS_ROSTER_INTERVAL": "fast"}, "CLANACTORS_ROSTER_INTERVAL"),
+        ({"CLANACTORS_PROFILE_INTERVAL": "-1"}, "CLANACTORS_PROFILE_INTERVAL"),
+        ({"CLANACTORS_PROFILE_INTERVAL": "nan"}, "CLANACTORS_PROFILE_INTERVAL"),
+        ({"CLANACTORS_MAX_RPS": "0"}, "CLANACTORS_MAX_RPS"),
+        ({"CLANACTORS_PORT": "80000"}, "CLANACTORS_PORT"),
+        ({"CLANACTORS_PORT": "http"}, "CLANACTORS_PORT"),
+        ({"CLANACTORS_ROSTER_INTERVALL": "5"}, "CLANACTORS_ROSTER_INTERVALL"),
+        ({"BUNGIE_API_KEY": KEY}, "CLAN_ID"),
+        ({"BUNGIE_API_KEY": KEY, "CLAN_ID": "my-clan"}, "CLAN_ID"),
+        ({"BUNGIE_API_ROOT": "www.bungie.net"}, "BUNGIE_API_ROOT"),
+        ({"BUNGIE_STATS_ROOT": "ftp://stats"}, "BUNGIE_STATS_ROOT"),
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"CLANACTORS_HOST": "  "}, "CLANACTORS_HOST"),
+    ],
+)
+def test_bad_values_name_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    message = str(info.value)
+    assert named in message
+    assert "\n" not in message
+    assert KEY not in message
+
+
+def test_a_bad_value_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BUNGIE_API_KEY", KEY)
+    monkeypatch.setenv("CLAN_ID", "3074427")
+    assert main(["serve", "--roster-interval", "soon"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "--roster-interval" in err and "soon" in err
+    assert KEY not in err
+
+
+def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANACTORS_", "BUNGIE_"))}
+    full_env.pop("CLAN_ID", None)
+    full_env.pop("DATABASE_URL", None)
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "clanactors", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"BUNGIE_API_KEY": KEY}, "CLAN_ID"),
+        ({"CLANACTORS_PORT": "eighty"}, "CLANACTORS_PORT"),
+        ({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:////nonexistent-dir/sub/x.db"}, "DATABASE_URL"),
+    ],
+)
+def test_serve_fails_at_start_without_traceback(env: dict[str, str], named: str) -> None:
+    result = _run_cli("serve", env=env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+    assert "Traceback" not in result.stderr
+    assert KEY not in result.stderr + result.stdout
+
+
+def test_database_password_is_masked() -> None:
+    result = _run_cli(
+        "migrate", env={"DATABASE_URL": "postgresql+psycopg://u:hunter2@127.0.0.1:1/x"}
+    )
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+    assert "***" in result.stderr
+
+
+def test_every_setting_is_documented_in_readme() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"`{setting.env}`" in readme, f"{setting.env} missing from README"
+        assert f"`{setting.flag}`" in readme, f"{setting.flag} missing from README"
