@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import replace
 
 import tornado.httpserver
 import tornado.netutil
@@ -43,24 +44,31 @@ def run(settings: Settings) -> int:
     log.info("database %s: applying migrations", safe_url(settings.database_url))
     migrate(settings.database_url)
 
-    client = None
+    simulator = None
     if settings.demo:
-        log.warning("demo mode: no BUNGIE_API_KEY set and no simulated API built yet")
-    else:
-        assert settings.api_key and settings.clan_id
-        client = BungieClient(
-            settings.api_key,
-            api_root=settings.api_root,
-            stats_root=settings.stats_root,
-            max_rps=settings.max_rps,
+        from clanactors.sim.server import start_in_thread
+
+        simulator = start_in_thread()
+        root = f"{simulator.url}/Platform"
+        settings = replace(
+            settings, api_key="demo", clan_id=simulator.clan_id, api_root=root, stats_root=root
         )
+        log.info("demo mode: simulated Bungie API at %s (clan %s)", root, simulator.clan_id)
+
+    assert settings.api_key and settings.clan_id
+    client = BungieClient(
+        settings.api_key,
+        api_root=settings.api_root,
+        stats_root=settings.stats_root,
+        max_rps=settings.max_rps,
+    )
     try:
-        if client is not None and settings.clan_id:
-            verify_clan(client, settings.clan_id)
+        verify_clan(client, settings.clan_id)
         asyncio.run(_serve(settings, AppContext(db, client)))
     finally:
-        if client is not None:
-            client.close()
+        client.close()
+        if simulator is not None:
+            simulator.stop()
         db.dispose()
     log.info("stopped")
     return 0

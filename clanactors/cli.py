@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--members", type=int, default=100)
     sim.add_argument(
-        "--pace", type=float, default=1.0,
+        "--pace",
+        type=float,
+        default=1.0,
         help="simulated seconds per real second (default 1: real time)",
     )
     sim.add_argument("-v", "--verbose", action="store_true")

@@ -66,3 +66,24 @@ def utc_iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class ScaledClock:
+    """Real time sped up `pace` times from the moment it was made (pace 1: real time)."""
+
+    def __init__(self, pace: float = 1.0, start: datetime | None = None) -> None:
+        if pace <= 0:
+            raise ValueError("pace must be positive")
+        self.pace = pace
+        self._start = start or datetime.now(UTC)
+        self._mono0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._mono0) * self.pace)
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._mono0) * self.pace
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.pace)

@@ -122,24 +122,52 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("BUNGIE_API_KEY", "api_key", "--api-key", _api_key,
-            "X-API-Key for Bungie.net; unset means demo mode"),
-    Setting("CLAN_ID", "clan_id", "--clan-id", _clan_id,
-            "the clan's Bungie groupId (required when a key is set)"),
-    Setting("BUNGIE_API_ROOT", "api_root", "--api-root", _url,
-            "base URL of the platform API"),
-    Setting("BUNGIE_STATS_ROOT", "stats_root", "--stats-root", _url,
-            "base URL for PGCR requests"),
-    Setting("DATABASE_URL", "database_url", "--database-url", _database_url,
-            "SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://..."),
+    Setting(
+        "BUNGIE_API_KEY",
+        "api_key",
+        "--api-key",
+        _api_key,
+        "X-API-Key for Bungie.net; unset means demo mode",
+    ),
+    Setting(
+        "CLAN_ID",
+        "clan_id",
+        "--clan-id",
+        _clan_id,
+        "the clan's Bungie groupId (required when a key is set)",
+    ),
+    Setting("BUNGIE_API_ROOT", "api_root", "--api-root", _url, "base URL of the platform API"),
+    Setting("BUNGIE_STATS_ROOT", "stats_root", "--stats-root", _url, "base URL for PGCR requests"),
+    Setting(
+        "DATABASE_URL",
+        "database_url",
+        "--database-url",
+        _database_url,
+        "SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://...",
+    ),
     Setting("CLANACTORS_HOST", "host", "--host", _text, "listen address"),
     Setting("CLANACTORS_PORT", "port", "--port", _port, "listen port (0 picks a free one)"),
-    Setting("CLANACTORS_ROSTER_INTERVAL", "roster_interval", "--roster-interval",
-            _positive("seconds"), "seconds between member-list polls"),
-    Setting("CLANACTORS_PROFILE_INTERVAL", "profile_interval", "--profile-interval",
-            _positive("seconds"), "seconds between profile polls of one online member"),
-    Setting("CLANACTORS_MAX_RPS", "max_rps", "--max-rps", _positive("requests per second"),
-            "ceiling on Bungie requests per second, whole process"),
+    Setting(
+        "CLANACTORS_ROSTER_INTERVAL",
+        "roster_interval",
+        "--roster-interval",
+        _positive("seconds"),
+        "seconds between member-list polls",
+    ),
+    Setting(
+        "CLANACTORS_PROFILE_INTERVAL",
+        "profile_interval",
+        "--profile-interval",
+        _positive("seconds"),
+        "seconds between profile polls of one online member",
+    ),
+    Setting(
+        "CLANACTORS_MAX_RPS",
+        "max_rps",
+        "--max-rps",
+        _positive("requests per second"),
+        "ceiling on Bungie requests per second, whole process",
+    ),
 )
 
 _KNOWN_ENV = {s.env for s in SETTINGS}

@@ -131,9 +131,7 @@ def member_offline(membership_id: str, name: str, changed_at: datetime) -> Event
     )
 
 
-def activity_started(
-    members: dict[str, str], activity: ActivityRef, started_at: datetime
-) -> Event:
+def activity_started(members: dict[str, str], activity: ActivityRef, started_at: datetime) -> Event:
     """One event per fireteam start; `members` maps membershipId to display name."""
     ids = _sorted_ids(members)
     names = [members[i] for i in ids]

@@ -80,9 +80,7 @@ class BungieClient:
         members: list[models.RosterMember] = []
         page = 1
         while True:
-            payload = self._call(
-                "members", f"/GroupV2/{group_id}/Members/", {"currentpage": page}
-            )
+            payload = self._call("members", f"/GroupV2/{group_id}/Members/", {"currentpage": page})
             parsed = models.parse_roster_page(payload)
             members.extend(parsed.members)
             if not parsed.has_more or not parsed.members or page >= 20:

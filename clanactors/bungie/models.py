@@ -453,16 +453,19 @@ class Pgcr:
                 membership_type=prev.membership_type,
                 display_name=prev.display_name,
                 bungie_name=prev.bungie_name,
-                character_id=prev.character_id if prev.completed or not e.completed
+                character_id=prev.character_id
+                if prev.completed or not e.completed
                 else e.character_id,
-                character_class=prev.character_class if prev.completed or not e.completed
+                character_class=prev.character_class
+                if prev.completed or not e.completed
                 else e.character_class,
                 kills=prev.kills + e.kills,
                 deaths=prev.deaths + e.deaths,
                 assists=prev.assists + e.assists,
                 completed=prev.completed or e.completed,
                 completion_reason=prev.completion_reason
-                if prev.completion_reason == 0 else e.completion_reason,
+                if prev.completion_reason == 0
+                else e.completion_reason,
                 time_played_seconds=prev.time_played_seconds + e.time_played_seconds,
                 fireteam_id=prev.fireteam_id,
             )
@@ -495,7 +498,8 @@ def parse_pgcr(payload: Any) -> Pgcr:
                 assists=int(stat(values, "assists")),
                 completed=stat(values, "completed") == 1,
                 completion_reason=int(stat(values, "completionReason"))
-                if "completionReason" in values else None,
+                if "completionReason" in values
+                else None,
                 time_played_seconds=int(stat(values, "timePlayedSeconds")),
                 fireteam_id=stat(values, "fireteamId"),
             )

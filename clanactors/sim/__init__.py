@@ -1,0 +1,1 @@
+"""The simulated Bungie.net API: a living demo clan."""

@@ -1,0 +1,431 @@
+"""The simulated Bungie.net API over HTTP (Tornado): real paths, envelope and errors.
+
+Besides the Bungie paths under /Platform/ it answers /sim/clan (the clan to configure)
+and /sim/stats (requests served per endpoint, and the world's own counts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from clanactors.clock import Clock, ScaledClock
+from clanactors.sim import render
+from clanactors.sim.faults import Faults
+from clanactors.sim.render import SimError
+from clanactors.sim.world import World
+
+log = logging.getLogger(__name__)
+
+MAINTENANCE_HTML = (
+    "<!DOCTYPE html><html><head><title>Bungie.net</title></head><body>"
+    "<h1>Bungie.net is currently down for maintenance.</h1></body></html>"
+)
+
+
+class Simulator:
+    """A world, its faults and its request counters: everything the handlers share."""
+
+    def __init__(
+        self,
+        seed: int = 7,
+        members: int = 100,
+        clock: Clock | None = None,
+        *,
+        pgcr_delay: timedelta = timedelta(0),
+        faults: Faults | None = None,
+    ) -> None:
+        self.world = World(
+            seed=seed, members=members, clock=clock or ScaledClock(), pgcr_delay=pgcr_delay
+        )
+        self.faults = faults or Faults()
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @property
+    def clan_id(self) -> str:
+        return self.world.group_id
+
+    def count(self, endpoint: str) -> None:
+        with self._lock:
+            self.requests[endpoint] += 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            requests = dict(sorted(self.requests.items()))
+        return {
+            "requests": requests,
+            "total": sum(requests.values()),
+            "world": self.world.summary(),
+        }
+
+
+class BungieHandler(tornado.web.RequestHandler):
+    """One Bungie endpoint: key check, faults, then the render function."""
+
+    endpoint = ""
+
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def compute_etag(self) -> None:
+        return None
+
+    def answer(self) -> Any:  # pragma: no cover - each endpoint overrides
+        raise NotImplementedError
+
+    async def get(self, *args: str) -> None:
+        self.sim.count(self.endpoint)
+        self.args_ = args
+        faults = self.sim.faults
+        if faults.delay > 0:
+            await asyncio.sleep(faults.delay)
+        key = self.request.headers.get("X-API-Key", "").strip()
+        try:
+            if not key:
+                raise SimError(
+                    2102,
+                    "ApiKeyMissingFromRequest",
+                    "Please provide an API key in the X-API-Key header.",
+                    401,
+                )
+            if faults.maintenance and faults.maintenance_html:
+                self.set_status(503)
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.finish(MAINTENANCE_HTML)
+                return
+            if faults.maintenance:
+                raise SimError(
+                    5, "SystemDisabled", "This system is temporarily disabled for maintenance.", 503
+                )
+            if faults.over_rate_limit():
+                raise SimError(
+                    51,
+                    "PerEndpointRequestThrottleExceeded",
+                    "Too many requests from your IP; slow down.",
+                    429,
+                )
+            if faults.take_throttle():
+                raise SimError(
+                    faults.throttle_code,
+                    "ThrottleLimitExceededMomentarily",
+                    "Please wait and try again.",
+                    200,
+                )
+            self.sim.world.sync()
+            with self.sim.world.lock:
+                payload = self.answer()
+        except SimError as exc:
+            self.send_envelope(None, exc)
+            return
+        self.send_envelope(payload)
+
+    def send_envelope(self, payload: Any, error: SimError | None = None) -> None:
+        faults = self.sim.faults
+        if error is None:
+            body = {
+                "Response": payload,
+                "ErrorCode": 1,
+                "ThrottleSeconds": 0,
+                "ErrorStatus": "Success",
+                "Message": "Ok",
+                "MessageData": {},
+            }
+        else:
+            throttle = faults.throttle_seconds if error.code in (36, 51, 31, 37) else 0
+            body = {
+                "ErrorCode": error.code,
+                "ThrottleSeconds": throttle,
+                "ErrorStatus": error.status,
+                "Message": error.message,
+                "MessageData": {},
+            }
+            self.set_status(error.http_status)
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        if faults.take_truncate():
+            text = text[: len(text) // 2]
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header(
+            "Cache-Control",
+            "public, max-age=300" if self.endpoint.endswith("PostGameCarnageReport") else "private",
+        )
+        self.finish(text)
+
+    def query_int(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise SimError(
+                7, "ParameterParseFailure", f"Unable to parse your parameters. ({name}: {raw})", 500
+            ) from None
+
+    def path_int(self, index: int) -> int:
+        try:
+            return int(self.args_[index])
+        except ValueError:
+            raise SimError(
+                7, "ParameterParseFailure", "Unable to parse your parameters.", 500
+            ) from None
+
+
+def endpoint(name: str, fn: Callable[[BungieHandler], Any]) -> type[BungieHandler]:
+    return type(name.replace(".", "_"), (BungieHandler,), {"endpoint": name, "answer": fn})
+
+
+GetGroup = endpoint("GroupV2.GetGroup", lambda h: render.group_response(h.sim.world, h.args_[0]))
+GetMembers = endpoint(
+    "GroupV2.GetMembersOfGroup",
+    lambda h: render.members_page(h.sim.world, h.args_[0], h.query_int("currentpage", 1)),
+)
+GetProfile = endpoint(
+    "Destiny2.GetProfile",
+    lambda h: render.profile_response(
+        h.sim.world,
+        h.path_int(0),
+        h.args_[1],
+        render.parse_components(h.get_query_argument("components", "")),
+    ),
+)
+GetHistory = endpoint(
+    "Destiny2.GetActivityHistory",
+    lambda h: render.history_response(
+        h.sim.world,
+        h.path_int(0),
+        h.args_[1],
+        h.args_[2],
+        h.query_int("count", 25),
+        h.query_int("mode", 0),
+        h.query_int("page", 0),
+    ),
+)
+GetCharacterStats = endpoint(
+    "Destiny2.GetHistoricalStats",
+    lambda h: render.character_stats_response(
+        h.sim.world,
+        h.path_int(0),
+        h.args_[1],
+        h.args_[2],
+        render.parse_modes(h.get_query_argument("modes", None)),
+    ),
+)
+GetAccountStats = endpoint(
+    "Destiny2.GetHistoricalStatsForAccount",
+    lambda h: render.account_stats_response(h.sim.world, h.path_int(0), h.args_[1]),
+)
+GetPgcr = endpoint(
+    "Destiny2.GetPostGameCarnageReport",
+    lambda h: render.pgcr_response(h.sim.world, h.args_[0]),
+)
+GetDefinition = endpoint(
+    "Destiny2.GetDestinyEntityDefinition",
+    lambda h: render.definition_response(h.sim.world, h.args_[0], h.args_[1]),
+)
+GetManifest = endpoint("Destiny2.GetDestinyManifest", lambda h: render.manifest_response())
+
+
+class NotFoundHandler(BungieHandler):
+    endpoint = "unknown"
+
+    def answer(self) -> Any:
+        raise SimError(21, "NotFound", "No such endpoint.", 404)
+
+
+class SlashRedirectHandler(tornado.web.RequestHandler):
+    """Bungie redirects paths without their trailing slash; so do we."""
+
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def get(self, path: str) -> None:
+        self.sim.count("redirect")
+        query = f"?{self.request.query}" if self.request.query else ""
+        self.redirect(f"{path}/{query}", permanent=True)
+
+
+class ComponentContentHandler(tornado.web.RequestHandler):
+    """The per-table manifest JSON that jsonWorldComponentContentPaths points at."""
+
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def get(self, table: str, version: str) -> None:
+        self.sim.count("ManifestContent")
+        catalog = self.sim.world.catalog
+        if version != render.MANIFEST_VERSION:
+            raise tornado.web.HTTPError(404)
+        if table == "DestinyActivityDefinition":
+            content = {str(h): a.definition() for h, a in catalog.activities.items()}
+        elif table == "DestinyActivityModeDefinition":
+            content = {str(h): catalog.mode_definition(h) for h in catalog.modes}
+        else:
+            raise tornado.web.HTTPError(404)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(content, separators=(",", ":")))
+
+
+class SimClanHandler(tornado.web.RequestHandler):
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish({"groupId": self.sim.world.group_id, "name": self.sim.world.clan_name})
+
+
+class SimStatsHandler(SimClanHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(self.sim.stats()))
+
+
+ID = r"([0-9]+)"
+P = r"(?i)/Platform"
+
+
+def make_sim_app(sim: Simulator) -> tornado.web.Application:
+    ctx = {"sim": sim}
+    return tornado.web.Application(
+        [
+            (rf"{P}/GroupV2/{ID}/", GetGroup, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/", GetMembers, ctx),
+            (rf"{P}/Destiny2/{ID}/Profile/{ID}/", GetProfile, ctx),
+            (rf"{P}/Destiny2/{ID}/Account/{ID}/Character/{ID}/Stats/Activities/", GetHistory, ctx),
+            (rf"{P}/Destiny2/{ID}/Account/{ID}/Character/{ID}/Stats/", GetCharacterStats, ctx),
+            (rf"{P}/Destiny2/{ID}/Account/{ID}/Stats/", GetAccountStats, ctx),
+            (rf"{P}/Destiny2/Stats/PostGameCarnageReport/{ID}/", GetPgcr, ctx),
+            (rf"{P}/Destiny2/Manifest/", GetManifest, ctx),
+            (rf"{P}/Destiny2/Manifest/(\w+)/([^/]+)/", GetDefinition, ctx),
+            (r"(?i)(/Platform/.*[^/])", SlashRedirectHandler, ctx),
+            (rf"{P}/.*", NotFoundHandler, ctx),
+            (r"/common/destiny2_content/json/en/(\w+)-(.+)\.json", ComponentContentHandler, ctx),
+            (r"/sim/clan", SimClanHandler, ctx),
+            (r"/sim/stats", SimStatsHandler, ctx),
+        ]
+    )
+
+
+class RunningSimulator:
+    """A simulator serving HTTP on its own thread and event loop (demo mode, tests)."""
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sim = sim
+        self._host = host
+        self._port = port
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+        self.port = 0
+        self._thread = threading.Thread(target=self._run, name="bungie-sim", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def clan_id(self) -> str:
+        return self.sim.clan_id
+
+    @property
+    def world(self) -> World:
+        return self.sim.world
+
+    @property
+    def faults(self) -> Faults:
+        return self.sim.faults
+
+    def start(self) -> RunningSimulator:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # surfaced to start()
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        sockets = tornado.netutil.bind_sockets(self._port, self._host)
+        server = tornado.httpserver.HTTPServer(make_sim_app(self.sim))
+        server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self._ready.set()
+        await self._stop.wait()
+        server.stop()
+        await server.close_all_connections()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+def start_in_thread(
+    *,
+    seed: int = 7,
+    members: int = 100,
+    clock: Clock | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    pgcr_delay: timedelta = timedelta(0),
+) -> RunningSimulator:
+    sim = Simulator(seed=seed, members=members, clock=clock, pgcr_delay=pgcr_delay)
+    return RunningSimulator(sim, host, port).start()
+
+
+def run_standalone(*, host: str, port: int, seed: int, members: int, pace: float) -> int:
+    """`clanactors sim`: serve until Ctrl-C / SIGTERM."""
+    sim = Simulator(seed=seed, members=members, clock=ScaledClock(pace))
+
+    async def serve() -> None:
+        try:
+            sockets = tornado.netutil.bind_sockets(port, host)
+        except OSError as exc:
+            from clanactors.cli import UsageError
+
+            raise UsageError(f"--port: cannot listen on {host}:{port} ({exc.strerror})") from None
+        server = tornado.httpserver.HTTPServer(make_sim_app(sim))
+        server.add_sockets(sockets)
+        bound = sockets[0].getsockname()[1]
+        world = sim.world.summary()
+        log.info(
+            "simulated Bungie API on http://%s:%d/Platform (clan %s, %d members, %d online,"
+            " seed %d, pace %gx)",
+            host,
+            bound,
+            sim.clan_id,
+            world["members"],
+            world["online"],
+            seed,
+            pace,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        server.stop()
+        await server.close_all_connections()
+
+    asyncio.run(serve())
+    return 0

@@ -1,0 +1,545 @@
+"""The simulated clan's life: sessions, fireteams, activities, clears, joins and leaves.
+
+A discrete-event simulation on an injected clock. Every API request first calls `sync()`,
+which plays all scheduled happenings up to the clock's now, in (time, sequence) order, with
+one seeded RNG: the same seed and start give the same world, however often it is asked.
+The world starts `warmup` before its start time so that history, stats and online status
+are already in a steady state when the first request arrives.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from clanactors.clock import Clock, RealClock
+from clanactors.sim.catalog import ORBIT_HASH, Catalog, SimActivity, load_catalog
+from clanactors.sim.people import (
+    CATEGORIES,
+    SPECIAL_NAMES,
+    HistoryRow,
+    Player,
+    SimCharacter,
+    SimMember,
+    make_guest,
+    make_member,
+)
+
+
+# Per category: the most clan members in one fireteam, whether guests fill the party,
+# the team size matchmaking fills to, opponents, duration range (minutes), clear chance,
+# kills and deaths per minute.
+@dataclass(frozen=True)
+class Rule:
+    party: int
+    fill_party: bool
+    team: int
+    opponents: int
+    minutes: tuple[float, float]
+    clear: float
+    kills: tuple[float, float]
+    deaths: tuple[float, float]
+
+
+RULES: dict[str, Rule] = {
+    "raid": Rule(6, True, 6, 0, (45, 110), 0.6, (4, 8), (0.05, 0.3)),
+    "dungeon": Rule(3, True, 3, 0, (30, 70), 0.7, (5, 9), (0.05, 0.3)),
+    "strike": Rule(3, False, 3, 0, (9, 18), 0.95, (8, 14), (0.0, 0.15)),
+    "nightfall": Rule(3, False, 3, 0, (15, 30), 0.85, (6, 10), (0.05, 0.3)),
+    "crucible": Rule(6, False, 6, 6, (8, 12), 0.85, (0.8, 1.6), (0.7, 1.4)),
+    "gambit": Rule(4, False, 4, 4, (12, 18), 0.85, (4, 6), (0.2, 0.5)),
+    "patrol": Rule(3, False, 1, 0, (6, 20), 0.5, (5, 10), (0.0, 0.1)),
+    "story": Rule(1, False, 1, 0, (15, 35), 0.9, (4, 8), (0.0, 0.2)),
+    "other": Rule(1, False, 1, 0, (5, 15), 0.7, (3, 6), (0.0, 0.2)),
+}
+PVP = ("crucible", "gambit")
+ALPHA, BRAVO = 16, 17
+
+
+@dataclass
+class Play:
+    """An activity instance in progress."""
+
+    play_id: int
+    instance_id: str
+    activity: SimActivity
+    started_at: datetime
+    ends_at: datetime
+    members: list[str]  # clan members in the fireteam, leader first
+    party_guests: list[Player]  # non-clan friends in the fireteam
+    strangers: list[Player]  # matchmade teammates (in the PGCR only)
+    opponents: list[Player]
+    loaded_at: dict[str, datetime]  # per member: when they loaded in
+    fireteam_id: float
+
+
+@dataclass
+class Entry:
+    player: Player
+    character: SimCharacter
+    values: dict[str, float]
+    standing: int
+    team: int | None
+    is_member: bool
+
+
+@dataclass
+class Instance:
+    """A finished activity instance: what its PGCR reports."""
+
+    instance_id: str
+    activity: SimActivity
+    period: datetime
+    duration: int
+    entries: list[Entry]
+    published_at: datetime
+    teams: dict[int, tuple[int, float]] = field(default_factory=dict)  # team -> standing, score
+
+
+@dataclass(frozen=True)
+class Happening:
+    """A line of the world's own record, for tests and benchmarks."""
+
+    at: datetime
+    kind: str  # started, finished, online, offline, joined, left
+    members: tuple[str, ...]
+    activity_hash: int | None = None
+    instance_id: str | None = None
+    cleared: bool | None = None
+
+
+class World:
+    def __init__(
+        self,
+        seed: int = 7,
+        members: int = 100,
+        clock: Clock | None = None,
+        *,
+        warmup: timedelta = timedelta(days=2),
+        private_members: int = 3,
+        pgcr_delay: timedelta = timedelta(0),
+    ) -> None:
+        self.clock = clock or RealClock()
+        self.rng = random.Random(seed)
+        self.catalog: Catalog = load_catalog()
+        self.target_members = members
+        self.pgcr_delay = pgcr_delay
+        self.lock = threading.RLock()
+        self.start = self.clock.now().replace(microsecond=0)
+        self.now = self.start - warmup
+        self.group_id = str(self.rng.randrange(1_000_000, 9_999_999))
+        self.clan_name = "Lighthouse Keepers"
+        self.motto = "Eyes up, Guardian. Raids on Friday."
+        self.created_at = self.start - timedelta(days=6 * 365 + 40)
+        self._queue: list[tuple[datetime, int, str, Any]] = []
+        self._seq = itertools.count()
+        self._next_play = itertools.count(1)
+        self._next_instance = itertools.count(15_800_000_000 + self.rng.randrange(10**8))
+        self.members: dict[str, SimMember] = {}  # everyone ever in the clan, by id
+        self.plays: dict[int, Play] = {}
+        self.instances: dict[str, Instance] = {}
+        self.record: deque[Happening] = deque(maxlen=200_000)
+        self.counts: Counter[str] = Counter()
+        self.guests = [make_guest(self.rng, self.now) for _ in range(300)]
+
+        for i in range(members):
+            rank = 5 if i == 0 else 3 if i < 3 else 1 if self.rng.random() < 0.1 else 2
+            member = make_member(self.rng, self.now, rank=rank)
+            if i == 0:
+                member.joined_at = self.created_at
+            self.members[member.membership_id] = member
+        everyone = list(self.members.values())
+        for member, name in zip(
+            self.rng.sample(everyone[1:], len(SPECIAL_NAMES)), SPECIAL_NAMES, strict=True
+        ):
+            member.name = name
+        for member in self.rng.sample(everyone[1:], private_members):
+            member.private = True
+        for member in everyone:
+            self._schedule(self._next_login(member, self.now), "login", member.membership_id)
+        self._schedule(self.now + self._churn_gap(), "churn", None)
+        self.advance_to(self.start)
+
+    # ------------------------------------------------------------------ time
+
+    def sync(self) -> datetime:
+        """Play the world forward to the clock's now; return that moment."""
+        return self.advance_to(self.clock.now())
+
+    def advance_to(self, moment: datetime) -> datetime:
+        with self.lock:
+            while self._queue and self._queue[0][0] <= moment:
+                at, _seq, kind, arg = heapq.heappop(self._queue)
+                self.now = max(self.now, at)
+                getattr(self, f"_on_{kind}")(arg)
+            self.now = max(self.now, moment)
+            return self.now
+
+    def _schedule(self, at: datetime, kind: str, arg: Any) -> None:
+        heapq.heappush(self._queue, (at, next(self._seq), kind, arg))
+
+    # ------------------------------------------------------------------ queries
+
+    def roster(self) -> list[SimMember]:
+        """Members in the clan, in join order (as GetMembersOfGroup lists them)."""
+        return sorted(
+            (m for m in self.members.values() if m.in_clan),
+            key=lambda m: (m.joined_at, m.membership_id),
+        )
+
+    def player(self, membership_id: str) -> Player | None:
+        member = self.members.get(membership_id)
+        if member is not None:
+            return member
+        return next((g for g in self.guests if g.membership_id == membership_id), None)
+
+    def play_of(self, member: SimMember) -> Play | None:
+        return self.plays.get(member.play_id) if member.play_id is not None else None
+
+    def online_members(self) -> list[SimMember]:
+        return [m for m in self.members.values() if m.in_clan and m.online]
+
+    # ------------------------------------------------------------------ sessions
+
+    def _next_login(self, member: SimMember, after: datetime) -> datetime:
+        """Next session start: a gap that fits the member's habits, drawn to prime time."""
+        per_day = member.sessions_per_day
+        mean_gap_h = max(24 / per_day - member.session_minutes / 60, 0.5)
+        at = after + timedelta(hours=self.rng.expovariate(1 / mean_gap_h))
+        for _ in range(24):
+            offset = (at.hour - member.prime_hour) % 24
+            weight = 1.0 if offset < 5 else 0.35 if offset >= 20 else 0.12
+            if self.rng.random() < weight:
+                break
+            at += timedelta(hours=self.rng.uniform(0.5, 2.5))
+        return at.replace(microsecond=0)
+
+    def _on_login(self, membership_id: str) -> None:
+        member = self.members[membership_id]
+        if not member.in_clan or member.online:
+            return
+        member.online = True
+        member.last_status_change = self.now
+        minutes = max(15.0, self.rng.lognormvariate(math.log(member.session_minutes), 0.5))
+        member.session_end = self.now + timedelta(minutes=minutes)
+        member.character_index = (
+            0 if self.rng.random() < 0.75 else self.rng.randrange(len(member.characters))
+        )
+        self._to_orbit(member)
+        self.record.append(Happening(self.now, "online", (membership_id,)))
+        self._schedule_decide(member, self.rng.uniform(30, 240))
+
+    def _logout(self, member: SimMember) -> None:
+        member.online = False
+        member.last_status_change = self.now
+        member.session_end = None
+        member.orbit_since = None
+        member.decide_token += 1
+        member.character.date_last_played = self.now
+        self.record.append(Happening(self.now, "offline", (member.membership_id,)))
+        self._schedule(self._next_login(member, self.now), "login", member.membership_id)
+
+    def _to_orbit(self, member: SimMember) -> None:
+        member.play_id = None
+        member.orbit_since = self.now
+        character = member.character
+        character.last_activity_hash = ORBIT_HASH
+        character.last_activity_started = self.now
+        character.date_last_played = self.now
+
+    def _schedule_decide(self, member: SimMember, seconds: float) -> None:
+        member.decide_token += 1
+        at = (self.now + timedelta(seconds=seconds)).replace(microsecond=0)
+        self._schedule(at, "decide", (member.membership_id, member.decide_token))
+
+    # ------------------------------------------------------------------ activities
+
+    def _on_decide(self, arg: tuple[str, int]) -> None:
+        membership_id, token = arg
+        member = self.members[membership_id]
+        if token != member.decide_token or not member.online or member.play_id is not None:
+            return
+        if not member.in_clan or (member.session_end and self.now >= member.session_end):
+            self._logout(member)
+            return
+        categories = list(CATEGORIES)
+        category = self.rng.choices(categories, [member.prefs[c] for c in categories])[0]
+        choices = self.catalog.in_category(category)
+        # Weight the first few of each category (the "current" rotation) higher.
+        activity = self.rng.choices(choices, [1.0 / (1 + i * 0.3) for i in range(len(choices))])[0]
+        self._start_play(member, activity, category)
+
+    def _recruits(self, leader: SimMember, rule: Rule) -> list[SimMember]:
+        if rule.party <= 1:
+            return []
+        soon = self.now + timedelta(minutes=10)
+        idle = [
+            m
+            for m in self.members.values()
+            if m is not leader
+            and m.in_clan
+            and m.online
+            and m.play_id is None
+            and m.session_end is not None
+            and m.session_end > soon
+        ]
+        self.rng.shuffle(idle)
+        chance = 0.8 if rule.fill_party else 0.45
+        wanted = [m for m in idle if self.rng.random() < chance]
+        return wanted[: rule.party - 1]
+
+    def _start_play(self, leader: SimMember, activity: SimActivity, category: str) -> None:
+        rule = RULES[category]
+        crew = [leader, *self._recruits(leader, rule)]
+        guests: list[Player] = []
+        free = rule.party - len(crew)
+        if rule.fill_party and free > 0:
+            guests = self.rng.sample(
+                self.guests, free if category == "raid" else self.rng.randint(0, free)
+            )
+        elif rule.party > 1 and free > 0 and self.rng.random() < 0.1:
+            guests = self.rng.sample(self.guests, 1)
+        taken = {p.membership_id for p in guests}
+        pool = [g for g in self.guests if g.membership_id not in taken]
+        strangers_needed = (
+            max(rule.team - len(crew) - len(guests), 0)
+            if category not in ("raid", "dungeon", "patrol", "story", "other")
+            else 0
+        )
+        others = self.rng.sample(pool, strangers_needed + rule.opponents)
+        minutes = self.rng.uniform(*rule.minutes)
+        play = Play(
+            play_id=next(self._next_play),
+            instance_id=str(next(self._next_instance)),
+            activity=activity,
+            started_at=self.now,
+            ends_at=(self.now + timedelta(minutes=minutes)).replace(microsecond=0),
+            members=[m.membership_id for m in crew],
+            party_guests=guests,
+            strangers=others[:strangers_needed],
+            opponents=others[strangers_needed:],
+            loaded_at={},
+            fireteam_id=float(self.rng.randrange(1, 2**62)),
+        )
+        self.plays[play.play_id] = play
+        for member in crew:
+            member.decide_token += 1
+            member.play_id = play.play_id
+            member.orbit_since = None
+            loaded = (self.now + timedelta(seconds=self.rng.uniform(5, 40))).replace(microsecond=0)
+            play.loaded_at[member.membership_id] = loaded
+            character = member.character
+            character.last_activity_hash = activity.hash
+            character.last_activity_started = loaded
+            character.date_last_played = self.now
+        self.counts[f"started:{category}"] += 1
+        self.record.append(
+            Happening(self.now, "started", tuple(play.members), activity.hash, play.instance_id)
+        )
+        self._schedule(play.ends_at, "end_play", play.play_id)
+
+    def _on_end_play(self, play_id: int) -> None:
+        play = self.plays.pop(play_id)
+        activity = play.activity
+        rule = RULES[activity.category]
+        pvp = activity.category in PVP
+        roll = self.rng.random()
+        cleared = roll < rule.clear
+        duration = int((play.ends_at - play.started_at).total_seconds())
+        if not cleared and not pvp:
+            duration = int(duration * self.rng.uniform(0.3, 0.9))
+        if pvp:
+            reason = 0 if cleared else self.rng.choice((4, 1, 255))
+            completed = 1.0 if reason != 255 else 0.0
+            winner = self.rng.choice((ALPHA, BRAVO))
+        else:
+            reason = 0 if cleared else (2 if self.rng.random() < 0.7 else 255)
+            completed = 1.0 if cleared else 0.0
+            winner = ALPHA
+        end = play.started_at + timedelta(seconds=duration)
+
+        entries: list[Entry] = []
+        sides = (
+            [(p, True, ALPHA) for p in play.members]
+            + [(p, False, ALPHA) for p in (*play.party_guests, *play.strangers)]
+            + [(p, False, BRAVO) for p in play.opponents]
+        )
+        for who, is_member, team in sides:
+            player = self.members[who] if is_member else who
+            character = player.character if is_member else player.characters[0]
+            entries.append(
+                Entry(
+                    player=player,
+                    character=character,
+                    values=self._entry_values(
+                        rule,
+                        play,
+                        duration,
+                        completed,
+                        reason,
+                        team,
+                        team == winner if pvp else cleared,
+                    ),
+                    standing=(0 if team == winner else 1) if pvp else 0,
+                    team=team if pvp else None,
+                    is_member=is_member,
+                )
+            )
+        instance = Instance(
+            instance_id=play.instance_id,
+            activity=activity,
+            period=play.started_at,
+            duration=duration,
+            entries=entries,
+            published_at=end + self.pgcr_delay,
+        )
+        if pvp:
+            loser = BRAVO if winner == ALPHA else ALPHA
+            instance.teams = {
+                winner: (0, float(self.rng.randint(100, 150))),
+                loser: (1, float(self.rng.randint(40, 99))),
+            }
+        self.instances[instance.instance_id] = instance
+
+        for entry in entries:
+            if entry.is_member:
+                self._finish_for_member(entry, instance, pvp)
+        self.counts[f"finished:{activity.category}"] += 1
+        self.counts["cleared" if cleared and completed and reason == 0 else "not_cleared"] += 1
+        self.record.append(
+            Happening(
+                end,
+                "finished",
+                tuple(play.members),
+                activity.hash,
+                play.instance_id,
+                bool(completed == 1.0 and reason == 0),
+            )
+        )
+
+    def _entry_values(
+        self,
+        rule: Rule,
+        play: Play,
+        duration: int,
+        completed: float,
+        reason: int,
+        team: int,
+        won: bool,
+    ) -> dict[str, float]:
+        minutes = duration / 60
+        kills = round(minutes * self.rng.uniform(*rule.kills))
+        deaths = round(minutes * self.rng.uniform(*rule.deaths))
+        assists = round(kills * self.rng.uniform(0.1, 0.5))
+        values = {
+            "assists": assists,
+            "completed": completed,
+            "deaths": deaths,
+            "kills": kills,
+            "opponentsDefeated": kills + assists,
+            "efficiency": round((kills + assists) / max(deaths, 1), 2),
+            "killsDeathsRatio": round(kills / max(deaths, 1), 2),
+            "killsDeathsAssists": round((kills + assists / 2) / max(deaths, 1), 2),
+            "score": float(kills * 10 if play.activity.category in PVP else 0),
+            "activityDurationSeconds": float(duration),
+            "completionReason": float(reason),
+            "fireteamId": play.fireteam_id if team == ALPHA else float(team * 1_000_003),
+            "startSeconds": 0.0,
+            "timePlayedSeconds": float(min(duration, 32767)),
+            "playerCount": float(
+                len(play.members)
+                + len(play.party_guests)
+                + len(play.strangers)
+                + len(play.opponents)
+            ),
+            "teamScore": 0.0,
+        }
+        if play.activity.category in PVP:
+            values["team"] = float(team)
+            values["standing"] = 0.0 if won else 1.0
+        return values
+
+    def _finish_for_member(self, entry: Entry, instance: Instance, pvp: bool) -> None:
+        member = entry.player
+        assert isinstance(member, SimMember)
+        v = entry.values
+        activity = instance.activity
+        entry.character.history.append(
+            HistoryRow(
+                instance_id=instance.instance_id,
+                activity_hash=activity.hash,
+                mode=activity.mode,
+                modes=activity.mode_types,
+                period=instance.period,
+                values=v,
+                is_pvp=pvp,
+            )
+        )
+        entry.character.minutes_total += int(v["timePlayedSeconds"] // 60)
+        earned = member.earned
+        earned.kills += v["kills"]
+        earned.deaths += v["deaths"]
+        earned.assists += v["assists"]
+        earned.seconds_played += v["timePlayedSeconds"]
+        earned.activities_entered += 1
+        clear = v["completed"] == 1 and v["completionReason"] == 0
+        if pvp:
+            earned.pvp_kills += v["kills"]
+            earned.pvp_deaths += v["deaths"]
+            earned.pvp_seconds += v["timePlayedSeconds"]
+            earned.pvp_entered += 1
+            earned.activities_won += 1 if v.get("standing") == 0 else 0
+        elif clear:
+            earned.activities_cleared += 1
+        if activity.category == "raid":
+            earned.raid_entered += 1
+            earned.raid_kills += v["kills"]
+            earned.raid_seconds += v["timePlayedSeconds"]
+            earned.raid_clears += 1 if clear else 0
+        if member.online:
+            self._to_orbit(member)
+            self._schedule_decide(member, self.rng.uniform(45, 300))
+
+    # ------------------------------------------------------------------ clan churn
+
+    def _churn_gap(self) -> timedelta:
+        return timedelta(hours=self.rng.expovariate(1 / 8))
+
+    def _on_churn(self, _arg: None) -> None:
+        in_clan = [m for m in self.members.values() if m.in_clan]
+        if len(in_clan) < min(self.target_members, 100) and self.rng.random() < 0.8:
+            member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
+            member.last_status_change = self.now
+            self.members[member.membership_id] = member
+            self.record.append(Happening(self.now, "joined", (member.membership_id,)))
+            self._schedule(
+                self.now + timedelta(minutes=self.rng.uniform(1, 20)), "login", member.membership_id
+            )
+        else:
+            leavers = [m for m in in_clan if not m.online and m.rank < 3]
+            if leavers:
+                member = self.rng.choice(leavers)
+                member.in_clan = False
+                self.record.append(Happening(self.now, "left", (member.membership_id,)))
+        self._schedule(self.now + self._churn_gap(), "churn", None)
+
+    # ------------------------------------------------------------------ summary
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "now": self.now.isoformat().replace("+00:00", "Z"),
+                "members": sum(1 for m in self.members.values() if m.in_clan),
+                "online": len(self.online_members()),
+                "inActivity": sum(len(p.members) for p in self.plays.values()),
+                "activitiesInProgress": len(self.plays),
+                "instancesFinished": len(self.instances),
+                "counts": dict(sorted(self.counts.items())),
+            }
