@@ -95,6 +95,15 @@ class BungieClient:
         )
         return models.parse_profile(payload, membership_id, membership_type)
 
+    def get_character_ids(self, membership_type: int, membership_id: str) -> tuple[str, ...]:
+        """The member's characters (component 100 only: the lightest profile call)."""
+        payload = self._call(
+            "profile_summary",
+            f"/Destiny2/{membership_type}/Profile/{membership_id}/",
+            {"components": "100"},
+        )
+        return models.parse_profile(payload, membership_id, membership_type).character_ids
+
     def get_history(
         self,
         membership_type: int,

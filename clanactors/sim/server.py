@@ -50,16 +50,19 @@ class Simulator:
             seed=seed, members=members, clock=clock or ScaledClock(), pgcr_delay=pgcr_delay
         )
         self.faults = faults or Faults()
-        self.requests: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # by endpoint
+        self.paths: Counter[str] = Counter()  # by request path, for "fetched once" checks
         self._lock = threading.Lock()
 
     @property
     def clan_id(self) -> str:
         return self.world.group_id
 
-    def count(self, endpoint: str) -> None:
+    def count(self, endpoint: str, path: str = "") -> None:
         with self._lock:
             self.requests[endpoint] += 1
+            if path:
+                self.paths[path] += 1
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -86,7 +89,7 @@ class BungieHandler(tornado.web.RequestHandler):
         raise NotImplementedError
 
     async def get(self, *args: str) -> None:
-        self.sim.count(self.endpoint)
+        self.sim.count(self.endpoint, self.request.path)
         self.args_ = args
         faults = self.sim.faults
         if faults.delay > 0:
@@ -296,6 +299,11 @@ ID = r"([0-9]+)"
 P = r"(?i)/Platform"
 
 
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    request = handler.request
+    log.debug("%d %s %.1fms", handler.get_status(), request.uri, request.request_time() * 1000)
+
+
 def make_sim_app(sim: Simulator) -> tornado.web.Application:
     ctx = {"sim": sim}
     return tornado.web.Application(
@@ -314,7 +322,8 @@ def make_sim_app(sim: Simulator) -> tornado.web.Application:
             (r"/common/destiny2_content/json/en/(\w+)-(.+)\.json", ComponentContentHandler, ctx),
             (r"/sim/clan", SimClanHandler, ctx),
             (r"/sim/stats", SimStatsHandler, ctx),
-        ]
+        ],
+        log_function=_log_request,
     )
 
 

@@ -78,6 +78,7 @@ class Play:
     opponents: list[Player]
     loaded_at: dict[str, datetime]  # per member: when they loaded in
     fireteam_id: float
+    forced_clear: bool | None = None  # set by a test's script, else drawn at the end
 
 
 @dataclass
@@ -295,9 +296,17 @@ class World:
         wanted = [m for m in idle if self.rng.random() < chance]
         return wanted[: rule.party - 1]
 
-    def _start_play(self, leader: SimMember, activity: SimActivity, category: str) -> None:
+    def _start_play(
+        self,
+        leader: SimMember,
+        activity: SimActivity,
+        category: str,
+        crew: list[SimMember] | None = None,
+        minutes: float | None = None,
+        forced_clear: bool | None = None,
+    ) -> Play:
         rule = RULES[category]
-        crew = [leader, *self._recruits(leader, rule)]
+        crew = crew or [leader, *self._recruits(leader, rule)]
         guests: list[Player] = []
         free = rule.party - len(crew)
         if rule.fill_party and free > 0:
@@ -314,7 +323,7 @@ class World:
             else 0
         )
         others = self.rng.sample(pool, strangers_needed + rule.opponents)
-        minutes = self.rng.uniform(*rule.minutes)
+        minutes = minutes if minutes is not None else self.rng.uniform(*rule.minutes)
         play = Play(
             play_id=next(self._next_play),
             instance_id=str(next(self._next_instance)),
@@ -327,6 +336,7 @@ class World:
             opponents=others[strangers_needed:],
             loaded_at={},
             fireteam_id=float(self.rng.randrange(1, 2**62)),
+            forced_clear=forced_clear,
         )
         self.plays[play.play_id] = play
         for member in crew:
@@ -344,6 +354,7 @@ class World:
             Happening(self.now, "started", tuple(play.members), activity.hash, play.instance_id)
         )
         self._schedule(play.ends_at, "end_play", play.play_id)
+        return play
 
     def _on_end_play(self, play_id: int) -> None:
         play = self.plays.pop(play_id)
@@ -351,7 +362,7 @@ class World:
         rule = RULES[activity.category]
         pvp = activity.category in PVP
         roll = self.rng.random()
-        cleared = roll < rule.clear
+        cleared = roll < rule.clear if play.forced_clear is None else play.forced_clear
         duration = int((play.ends_at - play.started_at).total_seconds())
         if not cleared and not pvp:
             duration = int(duration * self.rng.uniform(0.3, 0.9))
@@ -529,6 +540,53 @@ class World:
                 member.in_clan = False
                 self.record.append(Happening(self.now, "left", (member.membership_id,)))
         self._schedule(self.now + self._churn_gap(), "churn", None)
+
+    # ------------------------------------------------------------------ director (tests, demos)
+
+    def script_login(self, membership_id: str, hours: float = 4.0) -> SimMember:
+        """Bring a member online now for at least `hours`."""
+        with self.lock:
+            member = self.members[membership_id]
+            if not member.online:
+                self._on_login(membership_id)
+            member.session_end = self.now + timedelta(hours=hours)
+            return member
+
+    def script_play(
+        self,
+        membership_ids: list[str],
+        activity_hash: int,
+        minutes: float,
+        cleared: bool = True,
+    ) -> Play:
+        """Start a fireteam of these members (online now, idle) in one activity."""
+        with self.lock:
+            crew = [self.script_login(m) for m in membership_ids]
+            if any(m.play_id is not None for m in crew):
+                raise ValueError("a scripted member is already in an activity")
+            activity = self.catalog.activities[activity_hash]
+            return self._start_play(crew[0], activity, activity.category, crew, minutes, cleared)
+
+    def script_logout(self, membership_id: str) -> None:
+        with self.lock:
+            member = self.members[membership_id]
+            if member.online and member.play_id is None:
+                self._logout(member)
+
+    def script_join(self) -> SimMember:
+        """A new member joins the clan now."""
+        with self.lock:
+            member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
+            member.last_status_change = self.now
+            self.members[member.membership_id] = member
+            self.record.append(Happening(self.now, "joined", (member.membership_id,)))
+            return member
+
+    def idle_members(self, count: int) -> list[SimMember]:
+        """Public members who are offline now: good material for a scripted scene."""
+        with self.lock:
+            idle = [m for m in self.roster() if not m.online and not m.private]
+            return idle[:count]
 
     # ------------------------------------------------------------------ summary
 

@@ -74,6 +74,8 @@ class Clan(Base):
     motto: Mapped[str] = mapped_column(Text, default="")
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The first roster sync of this database: history before it is seeded, not announced.
+    first_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Member(Base):
@@ -90,6 +92,7 @@ class Member(Base):
     is_online: Mapped[bool] = mapped_column(Boolean, default=False)
     last_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     in_clan: Mapped[bool] = mapped_column(Boolean, default=True)
+    character_ids: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

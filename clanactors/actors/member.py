@@ -1,0 +1,97 @@
+"""The member actor: one per online member, polling that member's profile.
+
+Each poll derives the member's presence (activity, start, party) and reports it to the
+supervisor only when it changed. Polls re-arm after each run (no overlap) and back off
+while Bungie is down or throttling.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+from clanactors.actors.base import BaseActor, Context
+from clanactors.actors.messages import ChildFailed, KnownCharacters, MemberPresence, Poll
+from clanactors.bungie.errors import (
+    BungieError,
+    MaintenanceError,
+    NotFoundError,
+    PrivacyError,
+    ThrottledError,
+)
+from clanactors.bungie.models import RosterMember
+from clanactors.presence import Presence, derive_presence
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 300.0
+
+
+class MemberActor(BaseActor):
+    def __init__(self, ctx: Context, member: RosterMember) -> None:
+        super().__init__(ctx)
+        self.member = member
+        self.presence: Presence | None = None
+        self.characters: tuple[str, ...] = ()
+        self.failures = 0
+
+    def on_start(self) -> None:
+        self.actor_ref.tell(Poll())
+
+    def handle(self, message: Any) -> Any:
+        if isinstance(message, Poll):
+            self.later(self._poll(), Poll())
+            return None
+        raise TypeError(f"unexpected message {message!r}")
+
+    def _poll(self) -> float:
+        """Poll once; return the delay before the next poll."""
+        interval = self.ctx.profile_interval
+        try:
+            state = self.ctx.client.get_profile(
+                self.member.membership_type, self.member.membership_id
+            )
+        except ThrottledError as exc:
+            return max(exc.retry_after, interval)
+        except PrivacyError:
+            state = None
+        except NotFoundError as exc:
+            log.info("profile not found member=%s: %s", self.member.bungie_name, exc)
+            return interval * 4
+        except (MaintenanceError, BungieError) as exc:
+            self.failures += 1
+            log.debug("profile poll failed member=%s: %s", self.member.bungie_name, exc)
+            return min(interval * 2**self.failures, MAX_BACKOFF)
+        self.failures = 0
+        if state is None:
+            presence = Presence(
+                self.member.membership_id,
+                self.member.membership_type,
+                None,
+                None,
+                None,
+                frozenset(),
+                True,
+                self.characters,
+            )
+        else:
+            presence = derive_presence(state, self.ctx.clock.now())
+        if presence.character_ids and presence.character_ids != self.characters:
+            self.characters = presence.character_ids
+            self.ctx.tell("recorder", KnownCharacters(self.member.membership_id, self.characters))
+        if presence != self.presence:
+            self.presence = presence
+            self.ctx.tell("supervisor", MemberPresence(presence))
+        return interval
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self.ctx.tell(
+            "supervisor", ChildFailed("member", self.member.membership_id, repr(exception_value))
+        )

@@ -1,0 +1,139 @@
+"""The stats actor: account stats per member, and the clan totals built from them.
+
+On first start every member's stats are fetched, spread out under the rate ceiling and
+behind the live polls (one member per tick); afterwards only members who finished
+something are fetched again. Raid clears need a second call, made only when a raid
+finished (or on the first fetch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from clanactors.actors.base import BaseActor, Context
+from clanactors.actors.messages import Poll, RefreshStats, RosterChanged, ViewStats
+from clanactors.bungie.errors import (
+    BungieError,
+    MaintenanceError,
+    NotFoundError,
+    PrivacyError,
+    ThrottledError,
+)
+from clanactors.bungie.models import RosterMember
+from clanactors.store.models import MemberStats
+
+log = logging.getLogger(__name__)
+STALE_AFTER = timedelta(hours=24)
+
+
+def stats_json(row: MemberStats) -> dict[str, int]:
+    return {
+        "kills": row.kills,
+        "deaths": row.deaths,
+        "activitiesCleared": row.activities_cleared,
+        "raidClears": row.raid_clears,
+        "timePlayedSeconds": row.time_played_seconds,
+    }
+
+
+class StatsActor(BaseActor):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.members: dict[str, RosterMember] = {}
+        self.fetched: dict[str, MemberStats] = {}
+        self.urgent: deque[tuple[str, bool]] = deque()
+        self.background: deque[str] = deque()
+        self.tick_scheduled = False
+        self.failures = 0
+        # Background fetches take a quarter of the request budget at most.
+        self.spacing = 4.0 / ctx.max_rps
+
+    def on_start(self) -> None:
+        with self.ctx.db.session() as session:
+            for row in session.scalars(select(MemberStats)):
+                self.fetched[row.membership_id] = row
+        if self.fetched:
+            self.ctx.tell("view", ViewStats({k: stats_json(v) for k, v in self.fetched.items()}))
+
+    def handle(self, message: Any) -> Any:
+        match message:
+            case RosterChanged():
+                self._roster(message.members)
+            case RefreshStats():
+                for membership_id in message.membership_ids:
+                    if (membership_id, message.raids) not in self.urgent:
+                        self.urgent.append((membership_id, message.raids))
+            case Poll():
+                self.tick_scheduled = False
+                self._tick()
+            case _:
+                raise TypeError(f"unexpected message {message!r}")
+        self._schedule(0 if self.urgent else self.spacing)
+
+    def _roster(self, members: tuple[RosterMember, ...]) -> None:
+        self.members = {m.membership_id: m for m in members}
+        now = self.ctx.clock.now()
+        queued = set(self.background)
+        # Online members first: their cards are the ones people look at.
+        for member in sorted(members, key=lambda m: not m.is_online):
+            row = self.fetched.get(member.membership_id)
+            stale = row is None or now - row.fetched_at > STALE_AFTER
+            if stale and member.membership_id not in queued:
+                self.background.append(member.membership_id)
+
+    def _schedule(self, delay: float) -> None:
+        if self.tick_scheduled or not (self.urgent or self.background):
+            return
+        if self.failures:
+            delay = max(delay, min(self.ctx.roster_interval * 2**self.failures, 600))
+        self.tick_scheduled = True
+        self.later(delay, Poll())
+
+    def _tick(self) -> None:
+        if self.urgent:
+            membership_id, raids = self.urgent.popleft()
+        elif self.background:
+            membership_id, raids = self.background.popleft(), True
+        else:
+            return
+        member = self.members.get(membership_id)
+        if member is None:
+            return
+        raids = raids or membership_id not in self.fetched
+        try:
+            self._fetch(member, raids)
+        except (MaintenanceError, ThrottledError, BungieError) as exc:
+            if isinstance(exc, PrivacyError | NotFoundError):
+                log.info("no stats for member=%s: %s", member.bungie_name, exc)
+                return
+            self.failures += 1
+            self.urgent.appendleft((membership_id, raids))
+            log.debug("stats fetch deferred member=%s: %s", member.bungie_name, exc)
+            return
+        self.failures = 0
+
+    def _fetch(self, member: RosterMember, raids: bool) -> None:
+        client = self.ctx.client
+        account = client.get_account_stats(member.membership_type, member.membership_id)
+        previous = self.fetched.get(member.membership_id)
+        raid_clears = previous.raid_clears if previous is not None else 0
+        if raids:
+            raid_clears = client.get_raid_clears(member.membership_type, member.membership_id)
+        with self.ctx.db.session() as session:
+            row = session.get(MemberStats, member.membership_id) or MemberStats(
+                membership_id=member.membership_id
+            )
+            row.kills = account.kills
+            row.deaths = account.deaths
+            row.activities_cleared = account.activities_cleared
+            row.time_played_seconds = account.time_played_seconds
+            row.raid_clears = raid_clears
+            row.fetched_at = self.ctx.clock.now()
+            session.merge(row)
+        self.fetched[member.membership_id] = row
+        self.ctx.tell("view", ViewStats({member.membership_id: stats_json(row)}))
