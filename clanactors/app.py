@@ -13,12 +13,18 @@ from dataclasses import replace
 
 import tornado.httpserver
 import tornado.netutil
+import tornado.web
+from tornado.ioloop import IOLoop
 
+from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
-from clanactors.server.app import AppContext, make_app
+from clanactors.server.app import make_app
+from clanactors.server.base import WebContext
+from clanactors.server.hub import Hub, HubListener
 from clanactors.store.db import Database, check_connection, migrate, safe_url
+from clanactors.store.eventlog import last_event_id
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +68,19 @@ def run(settings: Settings) -> int:
         stats_root=settings.stats_root,
         max_rps=settings.max_rps,
     )
+    system = ActorSystem(
+        clan_id=settings.clan_id,
+        db=db,
+        client=client,
+        roster_interval=settings.roster_interval,
+        profile_interval=settings.profile_interval,
+        max_rps=settings.max_rps,
+    )
     try:
         verify_clan(client, settings.clan_id)
-        asyncio.run(_serve(settings, AppContext(db, client)))
+        asyncio.run(_serve(settings, db, client, system))
     finally:
+        system.stop()
         client.close()
         if simulator is not None:
             simulator.stop()
@@ -74,8 +89,23 @@ def run(settings: Settings) -> int:
     return 0
 
 
-async def _serve(settings: Settings, ctx: AppContext) -> None:
-    app = make_app(ctx)
+async def _serve(
+    settings: Settings, db: Database, client: BungieClient, system: ActorSystem
+) -> None:
+    hub = Hub()
+    with db.session() as session:
+        hub.last_event_id = last_event_id(session)
+    listener = HubListener.start(hub, IOLoop.current())
+    system.add_listener(listener)
+    system.start()
+    try:
+        await _listen(settings, make_app(WebContext(db, hub, client)))
+    finally:
+        system.stop()
+        listener.stop()
+
+
+async def _listen(settings: Settings, app: tornado.web.Application) -> None:
     try:
         sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     except OSError as exc:

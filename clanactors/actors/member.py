@@ -61,7 +61,7 @@ class MemberActor(BaseActor):
         except (MaintenanceError, BungieError) as exc:
             self.failures += 1
             log.debug("profile poll failed member=%s: %s", self.member.bungie_name, exc)
-            return min(interval * 2**self.failures, MAX_BACKOFF)
+            return min(interval * 2**self.failures, max(interval, MAX_BACKOFF))
         self.failures = 0
         if state is None:
             presence = Presence(

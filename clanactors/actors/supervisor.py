@@ -34,7 +34,6 @@ from clanactors.actors.messages import (
     RestartMember,
     RosterChanged,
     ViewFireteams,
-    ViewHealth,
     ViewPresence,
     ViewRoster,
 )
@@ -52,6 +51,7 @@ SAME_START = timedelta(minutes=10)  # party members' starts agree within this
 FALLBACK_START = timedelta(minutes=2)  # no party data: same activity, starts this close
 RESTARTS_PER_MINUTE = 5
 MAX_BACKOFF = 600.0
+PROBE_EVERY = 120.0
 
 
 @dataclass
@@ -128,17 +128,16 @@ class Supervisor(BaseActor):
                 self.group_fetched = now
             members = client.get_roster(self.ctx.clan_id)
         except BungieError as exc:
-            self.ctx.tell("view", ViewHealth(client.status))
             if isinstance(exc, ThrottledError):
                 return max(exc.retry_after, interval)
             if isinstance(exc, AuthError):
                 log.error("Bungie rejected the API key; retrying in %.0f s", MAX_BACKOFF)
                 return MAX_BACKOFF
             self.failures += 1
-            return min(interval * 2**self.failures, MAX_BACKOFF)
+            # Back off, but keep probing every couple of minutes to see Bungie return.
+            return min(interval * 2**self.failures, max(interval, PROBE_EVERY))
         self.failures = 0
         self._apply_roster(members, self.ctx.clock.now())
-        self.ctx.tell("view", ViewHealth(client.status))
         return interval
 
     def _apply_roster(self, members: list[RosterMember], now: datetime) -> None:

@@ -11,7 +11,7 @@ import pykka
 from clanactors.activity_names import ActivityNames
 from clanactors.actors.base import Context
 from clanactors.actors.feed import FeedActor
-from clanactors.actors.messages import Ping
+from clanactors.actors.messages import Ping, ViewHealth
 from clanactors.actors.recorder import RecorderActor
 from clanactors.actors.stats import StatsActor
 from clanactors.actors.supervisor import Supervisor
@@ -64,6 +64,7 @@ class ActorSystem:
         self.ctx.add_listener(ref)
 
     def start(self) -> None:
+        self.ctx.client.on_status_change = lambda status: self.ctx.tell("view", ViewHealth(status))
         self.scheduler.start()
         try:
             for name, cls in ORDER:
@@ -79,6 +80,7 @@ class ActorSystem:
         return self.ctx.refs["view"].ask("snapshot", timeout=10)
 
     def stop(self) -> None:
+        self.ctx.client.on_status_change = None
         self.scheduler.stop()
         for name, _cls in reversed(ORDER):
             ref = self.ctx.refs.pop(name, None)

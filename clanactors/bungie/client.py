@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -69,6 +69,7 @@ class BungieClient:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()  # HTTP requests sent, by endpoint
         self.status = "ok"  # ok | maintenance | throttled | error: the last outcome
+        self.on_status_change: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------------ endpoints
 
@@ -238,6 +239,8 @@ class BungieClient:
             log.info("bungie recovered (was %s)", previous)
         else:
             log.warning("bungie %s: %s", status, exc)
+        if self.on_status_change is not None:
+            self.on_status_change(status)
 
 
 def parse_envelope(response: requests.Response, path: str) -> Any:

@@ -1,0 +1,141 @@
+"""The JSON API (CONTRACT §3). Clan state comes from the hub's in-memory snapshot; PGCRs,
+member history and the feed come from the database, off the IOLoop thread."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import tornado.web
+
+from clanactors.bungie.errors import ResponseShapeError
+from clanactors.bungie.models import parse_pgcr
+from clanactors.clock import utc_iso
+from clanactors.server.base import BaseHandler
+from clanactors.store.eventlog import events_after
+from clanactors.store.queries import activity_json, member_recent, pgcr_payload
+
+ID = re.compile(r"[0-9]{1,20}")
+
+
+class ApiHandler(BaseHandler):
+    async def in_db(self, fn: Any, *args: Any) -> Any:
+        """Run a database read on a worker thread with its own session."""
+
+        def work() -> Any:
+            with self.ctx.db.session() as session:
+                return fn(session, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+    def valid_id(self, value: str, what: str) -> str:
+        if not ID.fullmatch(value):
+            raise tornado.web.HTTPError(400, f"{what} must be a decimal id")
+        return value
+
+
+class ClanHandler(ApiHandler):
+    def get(self) -> None:
+        self.write_json(self.ctx.hub.snapshot.clan)
+
+
+class MembersHandler(ApiHandler):
+    def get(self) -> None:
+        self.write_json(self.ctx.hub.snapshot.members)
+
+
+class MemberHandler(ApiHandler):
+    async def get(self, membership_id: str) -> None:
+        self.valid_id(membership_id, "membershipId")
+        member = self.ctx.hub.snapshot.member(membership_id)
+        if member is None:
+            raise tornado.web.HTTPError(404, f"no clan member {membership_id}")
+        recent = await self.in_db(member_recent, membership_id)
+        self.write_json({**member, "recentActivities": recent})
+
+
+class FireteamsHandler(ApiHandler):
+    def get(self) -> None:
+        self.write_json(self.ctx.hub.snapshot.fireteams)
+
+
+class StatsHandler(ApiHandler):
+    def get(self) -> None:
+        self.write_json(self.ctx.hub.snapshot.stats)
+
+
+class RecentHandler(ApiHandler):
+    def get(self) -> None:
+        self.write_json(self.ctx.hub.snapshot.recent)
+
+
+def pgcr_json(session: Any, payload: dict[str, Any], clan_ids: set[str]) -> dict[str, Any]:
+    pgcr = parse_pgcr(payload)
+    return {
+        "instanceId": pgcr.instance_id,
+        "activity": activity_json(session, pgcr.activity_hash),
+        "period": utc_iso(pgcr.period),
+        "durationSeconds": pgcr.duration_seconds,
+        "entries": [
+            {
+                "membershipId": p.membership_id,
+                "displayName": p.display_name,
+                "bungieName": p.bungie_name,
+                "characterClass": p.character_class,
+                "kills": p.kills,
+                "deaths": p.deaths,
+                "assists": p.assists,
+                "completed": p.completed,
+                "timePlayedSeconds": p.time_played_seconds,
+                "isClanMember": p.membership_id in clan_ids,
+            }
+            for p in pgcr.players()
+        ],
+    }
+
+
+class ActivityHandler(ApiHandler):
+    async def get(self, instance_id: str) -> None:
+        self.valid_id(instance_id, "instanceId")
+        snapshot = self.ctx.hub.snapshot
+        clan_ids = {m["membershipId"] for g in ("online", "offline") for m in snapshot.members[g]}
+
+        def load(session: Any) -> dict[str, Any] | None:
+            payload = pgcr_payload(session, instance_id)
+            if payload is None:
+                return None
+            try:
+                return pgcr_json(session, payload, clan_ids)
+            except ResponseShapeError:
+                return None
+
+        report = await self.in_db(load)
+        if report is None:
+            raise tornado.web.HTTPError(404, f"no report for activity {instance_id}")
+        self.write_json(report)
+
+
+class FeedHandler(ApiHandler):
+    async def get(self) -> None:
+        after = self.int_argument("after", 0, 0, 2**63 - 1)
+        limit = self.int_argument("limit", 50, 1, 500)
+        stored = await self.in_db(events_after, after, limit)
+        self.write_json({"events": [e.to_json() for e in stored]})
+
+
+class HealthHandler(ApiHandler):
+    async def get(self) -> None:
+        loop = asyncio.get_running_loop()
+        database_ok = await loop.run_in_executor(None, self.ctx.db.ping)
+        bungie = self.ctx.client.status if self.ctx.client else "ok"
+        healthy = database_ok and bungie == "ok"
+        self.write_json(
+            {
+                "status": "ok" if healthy else "degraded",
+                "bungie": bungie,
+                "database": "ok" if database_ok else "error",
+                "lastRosterSync": self.ctx.hub.snapshot.last_roster_sync,
+            },
+            status=200 if database_ok else 503,
+        )

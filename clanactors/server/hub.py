@@ -1,0 +1,99 @@
+"""The hub: where actor broadcasts meet Tornado.
+
+`HubListener` is a Pykka actor subscribed to the actor system. It serialises each event or
+snapshot once, on its own thread, and hands the text to the IOLoop with `add_callback`,
+the only thread-safe door into Tornado. Everything else here runs on the IOLoop thread:
+the newest snapshot (read by pages and the JSON API) and the set of WebSocket clients.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pykka
+from tornado.ioloop import IOLoop
+
+from clanactors.actors.messages import EventStored, SnapshotChanged
+from clanactors.snapshot import EMPTY, Snapshot
+
+if TYPE_CHECKING:
+    from clanactors.events import StoredEvent
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_PARTS = frozenset({"members", "fireteams", "stats"})
+
+
+class Client(Protocol):
+    def send_live(self, event_id: int, frame: str) -> None: ...
+
+    def send_frame(self, frame: str) -> None: ...
+
+
+def snapshot_frame(snapshot: Snapshot) -> str:
+    return json.dumps(
+        {
+            "type": "snapshot",
+            "members": snapshot.members,
+            "fireteams": snapshot.fireteams,
+            "stats": snapshot.stats,
+            "recent": snapshot.recent,
+            "clan": snapshot.clan,
+            "bungie": snapshot.bungie,
+        },
+        ensure_ascii=False,
+    )
+
+
+def event_frame(event: StoredEvent) -> str:
+    return json.dumps({"type": "event", "event": event.to_json()}, ensure_ascii=False)
+
+
+class Hub:
+    """Lives on the IOLoop thread; never touched from another thread."""
+
+    def __init__(self, snapshot: Snapshot = EMPTY) -> None:
+        self.snapshot = snapshot
+        self.snapshot_text = snapshot_frame(snapshot)
+        self.last_event_id = 0
+        self.clients: set[Client] = set()
+
+    def add(self, client: Client) -> None:
+        self.clients.add(client)
+
+    def remove(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    def on_event(self, event_id: int, frame: str) -> None:
+        self.last_event_id = max(self.last_event_id, event_id)
+        for client in list(self.clients):
+            client.send_live(event_id, frame)
+
+    def on_snapshot(self, snapshot: Snapshot, parts: frozenset[str], frame: str) -> None:
+        if snapshot.version < self.snapshot.version:
+            return  # an older one overtaken on the way
+        self.snapshot = snapshot
+        self.snapshot_text = frame
+        if parts & (SNAPSHOT_PARTS | {"recent", "clan", "health"}):
+            for client in list(self.clients):
+                client.send_frame(frame)
+
+
+class HubListener(pykka.ThreadingActor):
+    """Receives the actor system's broadcasts and forwards them to the hub's IOLoop."""
+
+    def __init__(self, hub: Hub, io_loop: IOLoop) -> None:
+        super().__init__()
+        self.hub = hub
+        self.io_loop = io_loop
+
+    def on_receive(self, message: Any) -> Any:
+        if isinstance(message, EventStored):
+            stored = message.event
+            self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
+        elif isinstance(message, SnapshotChanged):
+            frame = snapshot_frame(message.snapshot)
+            self.io_loop.add_callback(self.hub.on_snapshot, message.snapshot, message.parts, frame)
+        return None

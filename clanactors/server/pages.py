@@ -1,0 +1,138 @@
+"""Server-rendered pages: the first paint works without JavaScript; app.js then keeps the
+page live over /ws."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import tornado.web
+
+from clanactors.server.api import ID, pgcr_json
+from clanactors.server.base import BaseHandler
+from clanactors.store.eventlog import EventFilter, find_events
+from clanactors.store.queries import member_recent, pgcr_payload
+
+FEED_ON_PAGE = 30
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def ago(text: str | None, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', '2 days ago'."""
+    moment = parse_iso(text)
+    if moment is None:
+        return "never"
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)} h ago"
+    days = round(seconds / 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago" if days < 60 else moment.strftime("%b %Y")
+
+
+def clock(text: str | None, now: datetime | None = None) -> str:
+    """Elapsed time since `text` as m:ss or h:mm:ss (what the browser keeps ticking)."""
+    moment = parse_iso(text)
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def duration(seconds: int) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def number(value: int | None) -> str:
+    return f"{value:,}" if value is not None else "-"
+
+
+def script_json(payload: Any) -> str:
+    """JSON safe to embed in a <script type="application/json"> element."""
+    text = json.dumps(payload, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+HELPERS = {"ago": ago, "clock": clock, "duration": duration, "number": number}
+
+
+class PageHandler(BaseHandler):
+    def render_page(self, template: str, **kwargs: Any) -> None:
+        snapshot = self.ctx.hub.snapshot
+        self.render(template, snapshot=snapshot, **HELPERS, **kwargs)
+
+    async def db(self, fn: Any, *args: Any) -> Any:
+        def work() -> Any:
+            with self.ctx.db.session() as session:
+                return fn(session, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+class IndexHandler(PageHandler):
+    async def get(self) -> None:
+        feed = await self.db(find_events, EventFilter(limit=FEED_ON_PAGE))
+        snapshot = self.ctx.hub.snapshot
+        online = snapshot.members["online"]
+        in_fireteam = {m for f in snapshot.fireteams for m in f["members"]}
+        everyone = [*online, *snapshot.members["offline"]]
+        self.render_page(
+            "index.html",
+            feed=[e.to_json() for e in reversed(feed)],
+            last_event_id=feed[-1].id if feed else 0,
+            solo=[
+                m for m in online if m["currentActivity"] and m["membershipId"] not in in_fireteam
+            ],
+            idle=[m for m in online if not m["currentActivity"]],
+            names={m["membershipId"]: m for m in everyone},
+            initial=script_json(
+                {
+                    "members": snapshot.members,
+                    "fireteams": snapshot.fireteams,
+                    "stats": snapshot.stats,
+                    "recent": snapshot.recent,
+                    "clan": snapshot.clan,
+                    "bungie": snapshot.bungie,
+                }
+            ),
+        )
+
+
+class MemberPage(PageHandler):
+    async def get(self, membership_id: str) -> None:
+        member = self.ctx.hub.snapshot.member(membership_id)
+        if member is None:
+            raise tornado.web.HTTPError(404, "No such clan member")
+        recent = await self.db(member_recent, membership_id)
+        self.render_page("member.html", member=member, recent=recent)
+
+
+class ActivityPage(PageHandler):
+    async def get(self, instance_id: str) -> None:
+        if not ID.fullmatch(instance_id):
+            raise tornado.web.HTTPError(400, "Not an activity id")
+        snapshot = self.ctx.hub.snapshot
+        clan_ids = {m["membershipId"] for g in ("online", "offline") for m in snapshot.members[g]}
+
+        def load(session: Any) -> dict[str, Any] | None:
+            payload = pgcr_payload(session, instance_id)
+            return pgcr_json(session, payload, clan_ids) if payload else None
+
+        report = await self.db(load)
+        if report is None:
+            raise tornado.web.HTTPError(404, "No report for this activity yet")
+        self.render_page("activity.html", report=report)

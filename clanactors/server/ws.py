@@ -1,0 +1,148 @@
+"""`/ws`: live events and snapshots (CONTRACT §4).
+
+Each client has a bounded outgoing queue drained by one writer coroutine; a client that
+cannot keep up is closed (it can come back and resume). An optional first frame
+`{"resume": LAST_EVENT_ID}` replays every stored event after that id, in order, before
+live ones: live events that arrive meanwhile wait, and anything already replayed is
+skipped by id, so none is missing and none comes twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from typing import Any
+
+import tornado.websocket
+
+from clanactors.server.hub import Hub, event_frame
+from clanactors.store.db import Database
+from clanactors.store.eventlog import events_after
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME = 64 * 1024  # larger client frames get an error frame
+QUEUE_LIMIT = 512  # frames waiting for a slow client before it is cut off
+REPLAY_PAGE = 500
+
+
+class LiveSocket(tornado.websocket.WebSocketHandler):
+    def initialize(self, hub: Hub, db: Database) -> None:
+        self.hub = hub
+        self.db = db
+        self.queue: deque[str] = deque()
+        self.wakeup = asyncio.Event()
+        self.last_sent = 0  # the newest event id this client has been sent
+        self.replaying = False
+        self.held: list[tuple[int, str]] = []  # live events that arrived during a replay
+        self.frames_seen = 0
+        self.closed = False
+        self.writer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.last_sent = self.hub.last_event_id
+        self.hub.add(self)
+        self.writer = asyncio.ensure_future(self._write_loop())
+        self.send_frame(self.hub.snapshot_text)
+
+    def on_close(self) -> None:
+        self.closed = True
+        self.hub.remove(self)
+        self.wakeup.set()
+
+    # ------------------------------------------------------------------ incoming
+
+    async def on_message(self, message: str | bytes) -> None:
+        self.frames_seen += 1
+        first = self.frames_seen == 1
+        if len(message) > MAX_FRAME:
+            self._error("frame too large", limit=MAX_FRAME)
+            return
+        try:
+            data = json.loads(message)
+        except (ValueError, UnicodeDecodeError):
+            self._error("frame is not JSON")
+            return
+        if not isinstance(data, dict) or set(data) != {"resume"}:
+            self._error('expected {"resume": LAST_EVENT_ID}')
+            return
+        resume = data["resume"]
+        if isinstance(resume, bool) or not isinstance(resume, int) or resume < 0:
+            self._error("resume must be a non-negative integer event id")
+            return
+        if not first:
+            self._error("resume is only accepted as the first frame")
+            return
+        await self._replay(resume)
+
+    async def _replay(self, after: int) -> None:
+        self.replaying = True
+        self.last_sent = after
+        loop = asyncio.get_running_loop()
+        try:
+            while not self.closed:
+                page = await loop.run_in_executor(None, self._load, after)
+                for stored in page:
+                    if stored.id > self.last_sent:
+                        self._enqueue(event_frame(stored))
+                        self.last_sent = stored.id
+                if len(page) < REPLAY_PAGE:
+                    break
+                after = page[-1].id
+        finally:
+            self.replaying = False
+            held, self.held = self.held, []
+            for event_id, frame in held:
+                self.send_live(event_id, frame)
+
+    def _load(self, after: int) -> list[Any]:
+        with self.db.session() as session:
+            return events_after(session, after, REPLAY_PAGE)
+
+    def _error(self, message: str, **extra: Any) -> None:
+        self.send_frame(json.dumps({"type": "error", "error": message, **extra}))
+
+    # ------------------------------------------------------------------ outgoing
+
+    def send_live(self, event_id: int, frame: str) -> None:
+        if self.replaying:
+            self.held.append((event_id, frame))
+            return
+        if event_id <= self.last_sent:
+            return
+        self.last_sent = event_id
+        self._enqueue(frame)
+
+    def send_frame(self, frame: str) -> None:
+        self._enqueue(frame)
+
+    def _enqueue(self, frame: str) -> None:
+        if self.closed:
+            return
+        if len(self.queue) >= QUEUE_LIMIT:
+            log.info(
+                "websocket client too slow, closing (it can resume) peer=%s", self.request.remote_ip
+            )
+            self.closed = True
+            self.hub.remove(self)
+            self.close(code=1013, reason="too slow; reconnect and resume")
+            return
+        self.queue.append(frame)
+        self.wakeup.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.queue and not self.closed:
+                frame = self.queue.popleft()
+                try:
+                    await self.write_message(frame)
+                except tornado.websocket.WebSocketClosedError:
+                    self.closed = True
+            if self.closed:
+                return
