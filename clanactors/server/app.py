@@ -7,12 +7,14 @@ import tornado.web
 from clanactors.paths import web_dir
 from clanactors.server import api, pages
 from clanactors.server.base import NotFoundHandler, WebContext
-from clanactors.server.ws import MAX_FRAME, LiveSocket
+from clanactors.server.ws import MAX_FRAME, QUEUE_LIMIT, LiveSocket
 
 ID = r"([0-9]+|[^/]+)"
 
 
-def make_app(ctx: WebContext, *, debug: bool = False) -> tornado.web.Application:
+def make_app(
+    ctx: WebContext, *, debug: bool = False, ws_queue_limit: int = QUEUE_LIMIT
+) -> tornado.web.Application:
     web = web_dir()
     c = {"ctx": ctx}
     return tornado.web.Application(
@@ -29,7 +31,7 @@ def make_app(ctx: WebContext, *, debug: bool = False) -> tornado.web.Application
             (rf"/api/activities/{ID}", api.ActivityHandler, c),
             (r"/api/feed", api.FeedHandler, c),
             (r"/healthz", api.HealthHandler, c),
-            (r"/ws", LiveSocket, {"hub": ctx.hub, "db": ctx.db}),
+            (r"/ws", LiveSocket, {"hub": ctx.hub, "db": ctx.db, "queue_limit": ws_queue_limit}),
         ],
         default_handler_class=NotFoundHandler,
         default_handler_args=c,
@@ -40,7 +42,7 @@ def make_app(ctx: WebContext, *, debug: bool = False) -> tornado.web.Application
         xsrf_cookies=False,
         debug=debug,
         websocket_ping_interval=20,
-        websocket_ping_timeout=40,
+        websocket_ping_timeout=20,
         # Frames up to 4x the limit are read and answered with an error frame; beyond
         # that Tornado closes the connection (1009) rather than buffer them.
         websocket_max_message_size=4 * MAX_FRAME,

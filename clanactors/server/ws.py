@@ -3,8 +3,9 @@
 Each client has a bounded outgoing queue drained by one writer coroutine; a client that
 cannot keep up is closed (it can come back and resume). An optional first frame
 `{"resume": LAST_EVENT_ID}` replays every stored event after that id, in order, before
-live ones: live events that arrive meanwhile wait, and anything already replayed is
-skipped by id, so none is missing and none comes twice.
+live ones. Live events wait from the moment a client connects until its first frame (or
+a short grace period without one), and anything already replayed is skipped by id, so
+none is missing and none comes twice.
 """
 
 from __future__ import annotations
@@ -24,19 +25,22 @@ from clanactors.store.eventlog import events_after
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # larger client frames get an error frame
+FIRST_FRAME_GRACE = 1.0  # seconds live events wait for a possible resume frame
 QUEUE_LIMIT = 512  # frames waiting for a slow client before it is cut off
 REPLAY_PAGE = 500
 
 
 class LiveSocket(tornado.websocket.WebSocketHandler):
-    def initialize(self, hub: Hub, db: Database) -> None:
+    def initialize(self, hub: Hub, db: Database, queue_limit: int = QUEUE_LIMIT) -> None:
         self.hub = hub
         self.db = db
+        self.queue_limit = queue_limit
         self.queue: deque[str] = deque()
         self.wakeup = asyncio.Event()
         self.last_sent = 0  # the newest event id this client has been sent
-        self.replaying = False
-        self.held: list[tuple[int, str]] = []  # live events that arrived during a replay
+        self.holding = True  # live events wait: for the first frame, then for a replay
+        self.held: list[tuple[int, str]] = []
+        self.grace: object | None = None
         self.frames_seen = 0
         self.closed = False
         self.writer: asyncio.Task[None] | None = None
@@ -48,6 +52,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.hub.add(self)
         self.writer = asyncio.ensure_future(self._write_loop())
         self.send_frame(self.hub.snapshot_text)
+        self.grace = asyncio.get_running_loop().call_later(FIRST_FRAME_GRACE, self._release)
 
     def on_close(self) -> None:
         self.closed = True
@@ -59,6 +64,13 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
     async def on_message(self, message: str | bytes) -> None:
         self.frames_seen += 1
         first = self.frames_seen == 1
+        try:
+            await self._handle(message, first)
+        finally:
+            if first:
+                self._release()
+
+    async def _handle(self, message: str | bytes, first: bool) -> None:
         if len(message) > MAX_FRAME:
             self._error("frame too large", limit=MAX_FRAME)
             return
@@ -80,7 +92,6 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         await self._replay(resume)
 
     async def _replay(self, after: int) -> None:
-        self.replaying = True
         self.last_sent = after
         loop = asyncio.get_running_loop()
         try:
@@ -93,11 +104,21 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
                 if len(page) < REPLAY_PAGE:
                     break
                 after = page[-1].id
-        finally:
-            self.replaying = False
-            held, self.held = self.held, []
-            for event_id, frame in held:
-                self.send_live(event_id, frame)
+        except Exception:
+            log.exception("replay failed; closing so the client can resume again")
+            self.close(code=1011, reason="replay failed")
+
+    def _release(self) -> None:
+        """Stop holding live events: deliver what waited, in order, skipping what was sent."""
+        if self.grace is not None:
+            self.grace.cancel()  # type: ignore[attr-defined]
+            self.grace = None
+        if not self.holding:
+            return
+        self.holding = False
+        held, self.held = self.held, []
+        for event_id, frame in held:
+            self.send_live(event_id, frame)
 
     def _load(self, after: int) -> list[Any]:
         with self.db.session() as session:
@@ -109,7 +130,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
     # ------------------------------------------------------------------ outgoing
 
     def send_live(self, event_id: int, frame: str) -> None:
-        if self.replaying:
+        if self.holding:
             self.held.append((event_id, frame))
             return
         if event_id <= self.last_sent:
@@ -123,7 +144,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
     def _enqueue(self, frame: str) -> None:
         if self.closed:
             return
-        if len(self.queue) >= QUEUE_LIMIT:
+        if len(self.queue) >= self.queue_limit:
             log.info(
                 "websocket client too slow, closing (it can resume) peer=%s", self.request.remote_ip
             )

@@ -88,6 +88,7 @@ SPECIAL_NAMES = (
     'Łukasz "The Wall"',
     "Renée 🚀",
     "O'Brien<3",
+    "<svg/onload=alert(1)>",
 )
 
 

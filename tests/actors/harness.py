@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import pykka
@@ -31,8 +32,9 @@ class Harness:
         members: int = 100,
         profile_interval: float = 10.0,
         roster_interval: float = 20.0,
+        start: datetime | None = None,
     ) -> None:
-        self.clock = FakeClock()
+        self.clock = FakeClock(start)
         self.sim = RunningSimulator(
             Simulator(seed=seed, members=members, clock=self.clock, faults=Faults(rate_limit=None))
         ).start()
@@ -46,7 +48,7 @@ class Harness:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> ActorSystem:
+    def start(self, listeners: tuple[pykka.ActorRef[Any], ...] = ()) -> ActorSystem:
         root = f"{self.sim.url}/Platform"
         self.client = BungieClient(
             "test-key",
@@ -65,6 +67,8 @@ class Harness:
             max_rps=1000,
             clock=self.clock,
         )
+        for listener in listeners:
+            self.system.add_listener(listener)
         self.system.start()
         self.settle()
         return self.system

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.actors.harness import Harness
+from tests.web.server import WebServer
+
+
+class Live:
+    """The simulator, the actor system and the web server, wired as `serve` wires them."""
+
+    def __init__(self, harness: Harness, web: WebServer) -> None:
+        self.h = harness
+        self.web = web
+
+
+@pytest.fixture
+def live(sqlite_url: str) -> Iterator[Live]:
+    harness = Harness(sqlite_url, start=datetime.now(UTC).replace(microsecond=0))
+    web = WebServer(harness.db).start()
+    harness.start(listeners=(web.listener,))
+    web.ctx.client = harness.client
+    harness.run(120, step=5)
+    yield Live(harness, web)
+    harness.stop()
+    web.stop()
+    harness.close()

@@ -1,0 +1,89 @@
+"""A real Tornado server on its own thread and IOLoop, fed by a real HubListener actor."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import tornado.httpserver
+import tornado.netutil
+from tornado.ioloop import IOLoop
+
+from clanactors.bungie.client import BungieClient
+from clanactors.server.app import make_app
+from clanactors.server.base import WebContext
+from clanactors.server.hub import Hub, HubListener
+from clanactors.store.db import Database
+from clanactors.store.eventlog import last_event_id
+
+
+class WebServer:
+    def __init__(
+        self, db: Database, client: BungieClient | None = None, ws_queue_limit: int = 512
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.ws_queue_limit = ws_queue_limit
+        self.port = 0
+        self.hub: Hub | None = None
+        self.ctx: WebContext | None = None
+        self.listener: Any = None
+        self.loop: IOLoop | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> WebServer:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    async def _serve(self) -> None:
+        self.loop = IOLoop.current()
+        self._stop = asyncio.Event()
+        self.hub = Hub()
+        with self.db.session() as session:
+            self.hub.last_event_id = last_event_id(session)
+        self.listener = HubListener.start(self.hub, self.loop)
+        self.ctx = WebContext(self.db, self.hub, self.client)
+        app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit)
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self._ready.set()
+        await self._stop.wait()
+        server.stop()
+        await server.close_all_connections()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn` on the IOLoop thread and return its result."""
+        assert self.loop is not None
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        self.loop.add_callback(run)
+        return done.result(10)
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        if self.loop is not None and self._stop is not None:
+            self.loop.add_callback(self._stop.set)
+        self._thread.join(10)
