@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from clanactors.server.background import WebServer
 from tests.actors.harness import Harness
-from tests.web.server import WebServer
 
 
 class Live:

@@ -1,4 +1,5 @@
-"""A real Tornado server on its own thread and IOLoop, fed by a real HubListener actor."""
+"""The web app on its own thread and IOLoop, fed by a HubListener actor: for tests and
+benchmarks that drive the actors from the main thread (`serve` runs it on the main one)."""
 
 from __future__ import annotations
 
