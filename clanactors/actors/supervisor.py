@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 GROUP_REFRESH = timedelta(hours=1)
 BACKFILL_WINDOW = timedelta(days=14)
-SAME_START = timedelta(minutes=10)  # party members' starts agree within this
+# Party members report the same fireteam start (transitory startTime); a start further
+# off than this is the next instance of an activity (back-to-back Crucible on one map).
+SAME_START = timedelta(minutes=3)
 FALLBACK_START = timedelta(minutes=2)  # no party data: same activity, starts this close
 RESTARTS_PER_MINUTE = 5
 MAX_BACKOFF = 600.0

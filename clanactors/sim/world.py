@@ -78,7 +78,7 @@ class Play:
     opponents: list[Player]
     loaded_at: dict[str, datetime]  # per member: when they loaded in
     fireteam_id: float
-    forced_clear: bool | None = None  # set by a test's script, else drawn at the end
+    cleared: bool = True  # drawn at the start (or set by a test's script)
 
 
 @dataclass
@@ -324,6 +324,11 @@ class World:
         )
         others = self.rng.sample(pool, strangers_needed + rule.opponents)
         minutes = minutes if minutes is not None else self.rng.uniform(*rule.minutes)
+        # The outcome is fate from the start: a failed PvE run ends early, and everything
+        # (profiles, history, PGCR) agrees on when.
+        cleared = self.rng.random() < rule.clear if forced_clear is None else forced_clear
+        if not cleared and category not in PVP and forced_clear is None:
+            minutes *= self.rng.uniform(0.3, 0.9)
         play = Play(
             play_id=next(self._next_play),
             instance_id=str(next(self._next_instance)),
@@ -336,7 +341,7 @@ class World:
             opponents=others[strangers_needed:],
             loaded_at={},
             fireteam_id=float(self.rng.randrange(1, 2**62)),
-            forced_clear=forced_clear,
+            cleared=cleared,
         )
         self.plays[play.play_id] = play
         for member in crew:
@@ -361,11 +366,8 @@ class World:
         activity = play.activity
         rule = RULES[activity.category]
         pvp = activity.category in PVP
-        roll = self.rng.random()
-        cleared = roll < rule.clear if play.forced_clear is None else play.forced_clear
+        cleared = play.cleared
         duration = int((play.ends_at - play.started_at).total_seconds())
-        if not cleared and not pvp:
-            duration = int(duration * self.rng.uniform(0.3, 0.9))
         if pvp:
             reason = 0 if cleared else self.rng.choice((4, 1, 255))
             completed = 1.0 if reason != 255 else 0.0
