@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pykka
@@ -27,9 +28,23 @@ SNAPSHOT_PARTS = frozenset({"members", "fireteams", "stats"})
 
 
 class Client(Protocol):
-    def send_live(self, event_id: int, frame: str) -> None: ...
+    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> None: ...
 
-    def send_frame(self, frame: str) -> None: ...
+    def send_frame(self, frame: str, wire: bytes | None = None) -> None: ...
+
+
+def wire_frame(text: str) -> bytes:
+    """One unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2), built once per
+    broadcast and written to every client's stream as it is."""
+    payload = text.encode("utf-8")
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size <= 0xFFFF:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
 
 
 def snapshot_frame(snapshot: Snapshot) -> str:
@@ -68,8 +83,9 @@ class Hub:
 
     def on_event(self, event_id: int, frame: str) -> None:
         self.last_event_id = max(self.last_event_id, event_id)
+        wire = wire_frame(frame)
         for client in list(self.clients):
-            client.send_live(event_id, frame)
+            client.send_live(event_id, frame, wire)
 
     def on_snapshot(self, snapshot: Snapshot, parts: frozenset[str], frame: str) -> None:
         if snapshot.version < self.snapshot.version:
@@ -77,8 +93,9 @@ class Hub:
         self.snapshot = snapshot
         self.snapshot_text = frame
         if parts & (SNAPSHOT_PARTS | {"recent", "clan", "health"}):
+            wire = wire_frame(frame)
             for client in list(self.clients):
-                client.send_frame(frame)
+                client.send_frame(frame, wire)
 
 
 class HubListener(pykka.ThreadingActor):

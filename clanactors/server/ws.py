@@ -1,7 +1,8 @@
 """`/ws`: live events and snapshots (CONTRACT §4).
 
-Each client has a bounded outgoing queue drained by one writer coroutine; a client that
-cannot keep up is closed (it can come back and resume). An optional first frame
+Frames go straight into each client's stream; the number of frames written but not yet
+flushed to the socket is that client's outgoing queue, and a client whose queue passes the
+limit cannot keep up: it is closed (it can come back and resume). An optional first frame
 `{"resume": LAST_EVENT_ID}` replays every stored event after that id, in order, before
 live ones. Live events wait from the moment a client connects until its first frame (or
 a short grace period without one), and anything already replayed is skipped by id, so
@@ -13,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
 from typing import Any
 
 import tornado.websocket
+from tornado.iostream import StreamClosedError
+from tornado.websocket import WebSocketProtocol13
 
 from clanactors.server.hub import Hub, event_frame
 from clanactors.store.db import Database
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024  # larger client frames get an error frame
 FIRST_FRAME_GRACE = 1.0  # seconds live events wait for a possible resume frame
-QUEUE_LIMIT = 512  # frames waiting for a slow client before it is cut off
+QUEUE_LIMIT = 512  # frames not yet flushed to a slow client before it is cut off
 REPLAY_PAGE = 500
 
 
@@ -35,29 +37,25 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.hub = hub
         self.db = db
         self.queue_limit = queue_limit
-        self.queue: deque[str] = deque()
-        self.wakeup = asyncio.Event()
+        self.unflushed = 0  # frames handed to the stream and not yet written to the socket
         self.last_sent = 0  # the newest event id this client has been sent
         self.holding = True  # live events wait: for the first frame, then for a replay
         self.held: list[tuple[int, str]] = []
         self.grace: object | None = None
         self.frames_seen = 0
         self.closed = False
-        self.writer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.last_sent = self.hub.last_event_id
         self.hub.add(self)
-        self.writer = asyncio.ensure_future(self._write_loop())
         self.send_frame(self.hub.snapshot_text)
         self.grace = asyncio.get_running_loop().call_later(FIRST_FRAME_GRACE, self._release)
 
     def on_close(self) -> None:
         self.closed = True
         self.hub.remove(self)
-        self.wakeup.set()
 
     # ------------------------------------------------------------------ incoming
 
@@ -129,41 +127,47 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     # ------------------------------------------------------------------ outgoing
 
-    def send_live(self, event_id: int, frame: str) -> None:
+    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> None:
         if self.holding:
             self.held.append((event_id, frame))
             return
         if event_id <= self.last_sent:
             return
         self.last_sent = event_id
-        self._enqueue(frame)
+        self._enqueue(frame, wire)
 
-    def send_frame(self, frame: str) -> None:
-        self._enqueue(frame)
+    def send_frame(self, frame: str, wire: bytes | None = None) -> None:
+        self._enqueue(frame, wire)
 
-    def _enqueue(self, frame: str) -> None:
+    def _enqueue(self, frame: str, wire: bytes | None = None) -> None:
         if self.closed:
             return
-        if len(self.queue) >= self.queue_limit:
+        if self.unflushed >= self.queue_limit:
             log.info(
-                "websocket client too slow, closing (it can resume) peer=%s", self.request.remote_ip
+                "websocket client too slow, closing (it can resume) peer=%s",
+                self.request.remote_ip,
             )
             self.closed = True
             self.hub.remove(self)
             self.close(code=1013, reason="too slow; reconnect and resume")
             return
-        self.queue.append(frame)
-        self.wakeup.set()
+        connection = self.ws_connection
+        try:
+            if wire is not None and isinstance(connection, WebSocketProtocol13):
+                # A broadcast frame, framed once for everyone (no compression is offered,
+                # server frames are unmasked): straight into the stream.
+                written = connection.stream.write(wire)
+            else:
+                written = self.write_message(frame)
+        except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+            self.closed = True
+            self.hub.remove(self)
+            return
+        self.unflushed += 1
+        written.add_done_callback(self._flushed)
 
-    async def _write_loop(self) -> None:
-        while True:
-            await self.wakeup.wait()
-            self.wakeup.clear()
-            while self.queue and not self.closed:
-                frame = self.queue.popleft()
-                try:
-                    await self.write_message(frame)
-                except tornado.websocket.WebSocketClosedError:
-                    self.closed = True
-            if self.closed:
-                return
+    def _flushed(self, written: asyncio.Future[None]) -> None:
+        self.unflushed -= 1
+        if not written.cancelled() and written.exception() is not None:
+            self.closed = True
+            self.hub.remove(self)
