@@ -37,12 +37,12 @@ class ApiHandler(BaseHandler):
 
 class ClanHandler(ApiHandler):
     def get(self) -> None:
-        self.write_json(self.ctx.hub.snapshot.clan)
+        self.write_body(self.ctx.hub.current.bodies["clan"])
 
 
 class MembersHandler(ApiHandler):
     def get(self) -> None:
-        self.write_json(self.ctx.hub.snapshot.members)
+        self.write_body(self.ctx.hub.current.bodies["members"])
 
 
 class MemberHandler(ApiHandler):
@@ -57,17 +57,17 @@ class MemberHandler(ApiHandler):
 
 class FireteamsHandler(ApiHandler):
     def get(self) -> None:
-        self.write_json(self.ctx.hub.snapshot.fireteams)
+        self.write_body(self.ctx.hub.current.bodies["fireteams"])
 
 
 class StatsHandler(ApiHandler):
     def get(self) -> None:
-        self.write_json(self.ctx.hub.snapshot.stats)
+        self.write_body(self.ctx.hub.current.bodies["stats"])
 
 
 class RecentHandler(ApiHandler):
     def get(self) -> None:
-        self.write_json(self.ctx.hub.snapshot.recent)
+        self.write_body(self.ctx.hub.current.bodies["recent"])
 
 
 def pgcr_json(session: Any, payload: dict[str, Any], clan_ids: set[str]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class WebServer:
             self.hub.last_event_id = last_event_id(session)
         self.listener = HubListener.start(self.hub, self.loop)
         self.ctx = WebContext(self.db, self.hub, self.client)
-        app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit)
+        self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         server = tornado.httpserver.HTTPServer(app)
         server.add_sockets(sockets)

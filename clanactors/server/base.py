@@ -43,6 +43,12 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(payload, ensure_ascii=False))
 
+    def write_body(self, body: bytes) -> None:
+        """A JSON body serialised ahead of time (the hub's snapshot parts)."""
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(body)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         reason = self._reason
         exc_info = kwargs.get("exc_info")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import struct
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pykka
@@ -62,6 +63,26 @@ def snapshot_frame(snapshot: Snapshot) -> str:
     )
 
 
+API_PARTS = ("clan", "members", "fireteams", "stats", "recent")
+
+
+@dataclass(frozen=True)
+class Published:
+    """A snapshot with everything served from it already serialised, once, off the IOLoop."""
+
+    snapshot: Snapshot
+    frame: str  # the WebSocket snapshot frame
+    bodies: dict[str, bytes]  # JSON API bodies by part
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Published:
+        bodies = {
+            part: json.dumps(getattr(snapshot, part), ensure_ascii=False).encode()
+            for part in API_PARTS
+        }
+        return cls(snapshot, snapshot_frame(snapshot), bodies)
+
+
 def event_frame(event: StoredEvent) -> str:
     return json.dumps({"type": "event", "event": event.to_json()}, ensure_ascii=False)
 
@@ -70,10 +91,14 @@ class Hub:
     """Lives on the IOLoop thread; never touched from another thread."""
 
     def __init__(self, snapshot: Snapshot = EMPTY) -> None:
-        self.snapshot = snapshot
-        self.snapshot_text = snapshot_frame(snapshot)
+        self.current = Published.of(snapshot)
         self.last_event_id = 0
         self.clients: set[Client] = set()
+        self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.current.snapshot
 
     def add(self, client: Client) -> None:
         self.clients.add(client)
@@ -87,15 +112,14 @@ class Hub:
         for client in list(self.clients):
             client.send_live(event_id, frame, wire)
 
-    def on_snapshot(self, snapshot: Snapshot, parts: frozenset[str], frame: str) -> None:
-        if snapshot.version < self.snapshot.version:
+    def on_snapshot(self, published: Published, parts: frozenset[str]) -> None:
+        if published.snapshot.version < self.snapshot.version:
             return  # an older one overtaken on the way
-        self.snapshot = snapshot
-        self.snapshot_text = frame
+        self.current = published
         if parts & (SNAPSHOT_PARTS | {"recent", "clan", "health"}):
-            wire = wire_frame(frame)
+            wire = wire_frame(published.frame)
             for client in list(self.clients):
-                client.send_frame(frame, wire)
+                client.send_frame(published.frame, wire)
 
 
 class HubListener(pykka.ThreadingActor):
@@ -111,6 +135,6 @@ class HubListener(pykka.ThreadingActor):
             stored = message.event
             self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
         elif isinstance(message, SnapshotChanged):
-            frame = snapshot_frame(message.snapshot)
-            self.io_loop.add_callback(self.hub.on_snapshot, message.snapshot, message.parts, frame)
+            published = Published.of(message.snapshot)
+            self.io_loop.add_callback(self.hub.on_snapshot, published, message.parts)
         return None

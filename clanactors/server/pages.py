@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,14 +85,29 @@ class PageHandler(BaseHandler):
 
 
 class IndexHandler(PageHandler):
+    """The front page. Rendered at most once a second per snapshot and feed state: every
+    visitor in that second gets the same bytes, and the browser keeps timers current."""
+
     async def get(self) -> None:
+        hub = self.ctx.hub
+        key = (hub.snapshot.version, hub.last_event_id, int(time.time()))
+        if hub.page_cache is not None and hub.page_cache[0] == key:
+            self.finish(hub.page_cache[1])
+            return
         feed = await self.db(find_events, EventFilter(limit=FEED_ON_PAGE))
+        html = self._render(feed)
+        hub.page_cache = (key, html)
+        self.finish(html)
+
+    def _render(self, feed: list[Any]) -> bytes:
         snapshot = self.ctx.hub.snapshot
         online = snapshot.members["online"]
         in_fireteam = {m for f in snapshot.fireteams for m in f["members"]}
         everyone = [*online, *snapshot.members["offline"]]
-        self.render_page(
+        return self.render_string(
             "index.html",
+            snapshot=snapshot,
+            **HELPERS,
             feed=[e.to_json() for e in reversed(feed)],
             last_event_id=feed[-1].id if feed else 0,
             solo=[

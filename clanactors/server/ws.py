@@ -50,7 +50,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
     def open(self, *args: Any, **kwargs: Any) -> None:
         self.last_sent = self.hub.last_event_id
         self.hub.add(self)
-        self.send_frame(self.hub.snapshot_text)
+        self.send_frame(self.hub.current.frame)
         self.grace = asyncio.get_running_loop().call_later(FIRST_FRAME_GRACE, self._release)
 
     def on_close(self) -> None:
