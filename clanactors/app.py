@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import replace
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -20,11 +21,14 @@ from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
+from clanactors.leader import PollerLock
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
-from clanactors.server.hub import Hub, HubListener
+from clanactors.server.hub import Hub, HubListener, Published
+from clanactors.server.tail import DatabaseTail
 from clanactors.store.db import Database, check_connection, migrate, safe_url
 from clanactors.store.eventlog import last_event_id
+from clanactors.store.live import load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +72,10 @@ def run(settings: Settings) -> int:
         stats_root=settings.stats_root,
         max_rps=settings.max_rps,
     )
-    system = ActorSystem(
-        clan_id=settings.clan_id,
-        db=db,
-        client=client,
-        roster_interval=settings.roster_interval,
-        profile_interval=settings.profile_interval,
-        max_rps=settings.max_rps,
-    )
     try:
         verify_clan(client, settings.clan_id)
-        asyncio.run(_serve(settings, db, client, system))
+        asyncio.run(_serve(settings, db, client))
     finally:
-        system.stop()
         client.close()
         if simulator is not None:
             simulator.stop()
@@ -89,19 +84,80 @@ def run(settings: Settings) -> int:
     return 0
 
 
-async def _serve(
-    settings: Settings, db: Database, client: BungieClient, system: ActorSystem
-) -> None:
+class Pollers:
+    """Runs the actor system while this process holds the clan's poller lock; otherwise
+    follows the polling process through the database (CONTRACT §7)."""
+
+    def __init__(
+        self, settings: Settings, db: Database, client: BungieClient, hub: Hub, listener: Any
+    ) -> None:
+        assert settings.clan_id
+        self.settings = settings
+        self.db = db
+        self.client = client
+        self.listener = listener
+        self.lock = PollerLock(settings.database_url, settings.clan_id)
+        self.tail = DatabaseTail(db, hub, IOLoop.current())
+        self.system: ActorSystem | None = None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        every = max(0.5, self.settings.roster_interval / 2)
+        while True:
+            if self.system is None:
+                if await loop.run_in_executor(None, self.lock.try_acquire):
+                    self.tail.stop()
+                    await loop.run_in_executor(None, self._start_system)
+                elif not self.tail.running:
+                    log.info("another process polls clan %s; following it", self.settings.clan_id)
+                    self.tail.start()
+            elif not await loop.run_in_executor(None, self.lock.still_held):
+                log.warning("lost the poller lock; stopping the pollers")
+                await loop.run_in_executor(None, self._stop_system)
+            await asyncio.sleep(every)
+
+    def _start_system(self) -> None:
+        s = self.settings
+        assert s.clan_id
+        system = ActorSystem(
+            clan_id=s.clan_id,
+            db=self.db,
+            client=self.client,
+            roster_interval=s.roster_interval,
+            profile_interval=s.profile_interval,
+            max_rps=s.max_rps,
+        )
+        system.add_listener(self.listener)
+        system.start()
+        self.system = system
+        log.info("this process polls Bungie for clan %s", s.clan_id)
+
+    def _stop_system(self) -> None:
+        if self.system is not None:
+            self.system.stop()
+            self.system = None
+
+    def stop(self) -> None:
+        self._stop_system()
+        self.tail.stop()
+        self.lock.release()
+
+
+async def _serve(settings: Settings, db: Database, client: BungieClient) -> None:
     hub = Hub()
     with db.session() as session:
         hub.last_event_id = last_event_id(session)
+        stored = load_snapshot(session)
+    if stored is not None:
+        hub.on_snapshot(Published.of(stored), frozenset())  # a first page before the first poll
     listener = HubListener.start(hub, IOLoop.current())
-    system.add_listener(listener)
-    system.start()
+    pollers = Pollers(settings, db, client, hub, listener)
+    task = asyncio.ensure_future(pollers.run())
     try:
-        await _listen(settings, make_app(WebContext(db, hub, client)))
+        await _listen(settings, make_app(WebContext(db, hub)))
     finally:
-        system.stop()
+        task.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, pollers.stop)
         listener.stop()
 
 

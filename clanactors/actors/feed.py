@@ -11,6 +11,7 @@ from clanactors.actors.base import BaseActor
 from clanactors.actors.messages import EventStored, Record
 from clanactors.events import StoredEvent
 from clanactors.store.eventlog import record_event
+from clanactors.store.live import EVENTS_CHANNEL, notify
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class FeedActor(BaseActor):
         try:
             with self.ctx.db.session() as session:
                 event_id = record_event(session, event, self.ctx.clock.now())
+                if event_id is not None:
+                    notify(session, EVENTS_CHANNEL, str(event_id))
         except SQLAlchemyError as exc:
             # Not stored, so not published; the producer's next poll produces it again.
             log.error("event not recorded kind=%s key=%s: %s", event.kind, event.dedupe_key, exc)

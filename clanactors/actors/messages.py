@@ -177,6 +177,11 @@ class ViewHealth:
     bungie: str
 
 
+@dataclass(frozen=True)
+class SaveSnapshot:
+    """Time to share the newest snapshot with the other serve processes."""
+
+
 # ----------------------------------------------------------------------- listeners
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
+    SaveSnapshot,
     SnapshotChanged,
     ViewFireteams,
     ViewHealth,
@@ -27,6 +28,9 @@ from clanactors.snapshot import (
     sort_members,
     totals_json,
 )
+from clanactors.store.live import load_snapshot, save_snapshot
+
+SAVE_EVERY = 1.0
 
 
 class ViewActor(BaseActor):
@@ -42,6 +46,15 @@ class ViewActor(BaseActor):
         self.synced_at: datetime | None = None
         self.bungie = "ok"
         self.snapshot: Snapshot = replace(EMPTY, clan={**EMPTY.clan, "id": ctx.clan_id})
+        self.save_scheduled = False
+
+    def on_start(self) -> None:
+        # Versions keep growing across pollers, so other processes never take a new
+        # poller's snapshots for old ones.
+        with self.ctx.db.session() as session:
+            stored = load_snapshot(session)
+        if stored is not None:
+            self.snapshot = replace(self.snapshot, version=stored.version)
 
     def handle(self, message: Any) -> Any:
         match message:
@@ -65,6 +78,11 @@ class ViewActor(BaseActor):
                 self.recent = list(message.recent)
             case ViewHealth():
                 self.bungie = message.bungie
+            case SaveSnapshot():
+                self.save_scheduled = False
+                with self.ctx.db.session() as session:
+                    save_snapshot(session, self.snapshot, self.ctx.clock.now())
+                return None
             case "snapshot":
                 return self.snapshot
             case _:
@@ -117,6 +135,9 @@ class ViewActor(BaseActor):
             return
         self.snapshot = new
         self.ctx.publish(SnapshotChanged(new, frozenset(parts)))
+        if not self.save_scheduled:  # at most one write a second
+            self.save_scheduled = True
+            self.later(SAVE_EVERY, SaveSnapshot())
 
 
 def _without(d: dict[str, Any], key: str) -> dict[str, Any]:

@@ -128,7 +128,7 @@ class HealthHandler(ApiHandler):
     async def get(self) -> None:
         loop = asyncio.get_running_loop()
         database_ok = await loop.run_in_executor(None, self.ctx.db.ping)
-        bungie = self.ctx.client.status if self.ctx.client else "ok"
+        bungie = self.ctx.hub.snapshot.bungie  # the polling process's view, in any process
         healthy = database_ok and bungie == "ok"
         self.write_json(
             {

@@ -11,7 +11,6 @@ from typing import Any
 
 import tornado.web
 
-from clanactors.bungie.client import BungieClient
 from clanactors.server.hub import Hub
 from clanactors.store.db import Database
 
@@ -22,7 +21,6 @@ log = logging.getLogger(__name__)
 class WebContext:
     db: Database
     hub: Hub
-    client: BungieClient | None = None
 
 
 class BaseHandler(tornado.web.RequestHandler):

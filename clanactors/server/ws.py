@@ -22,7 +22,7 @@ from tornado.websocket import WebSocketProtocol13
 
 from clanactors.server.hub import Hub, event_frame
 from clanactors.store.db import Database
-from clanactors.store.eventlog import events_after
+from clanactors.store.eventlog import events_after, last_event_id
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +90,15 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         await self._replay(resume)
 
     async def _replay(self, after: int) -> None:
-        self.last_sent = after
         loop = asyncio.get_running_loop()
+        newest = await loop.run_in_executor(None, self._newest)
+        if after > newest:
+            # An id this log never gave out (a reset database, another site): tell the
+            # client to reload its state, and go on from here.
+            self.last_sent = newest
+            self.send_frame(json.dumps({"type": "resync", "lastEventId": newest}))
+            return
+        self.last_sent = after
         try:
             while not self.closed:
                 page = await loop.run_in_executor(None, self._load, after)
@@ -117,6 +124,10 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         held, self.held = self.held, []
         for event_id, frame in held:
             self.send_live(event_id, frame)
+
+    def _newest(self) -> int:
+        with self.db.session() as session:
+            return last_event_id(session)
 
     def _load(self, after: int) -> list[Any]:
         with self.db.session() as session:

@@ -198,3 +198,14 @@ class EventMember(Base):
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     membership_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class LiveSnapshot(Base):
+    """The poller's newest clan snapshot, for the other `serve` processes (CONTRACT §7)."""
+
+    __tablename__ = "live_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,7 +22,6 @@ def live(sqlite_url: str) -> Iterator[Live]:
     harness = Harness(sqlite_url, start=datetime.now(UTC).replace(microsecond=0))
     web = WebServer(harness.db).start()
     harness.start(listeners=(web.listener,))
-    web.ctx.client = harness.client
     harness.run(120, step=5)
     yield Live(harness, web)
     harness.stop()

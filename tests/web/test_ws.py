@@ -114,6 +114,19 @@ def test_resume_while_events_pour_in_has_no_gap_and_no_duplicate(live: Live) -> 
     ws.close()
 
 
+def test_resume_from_an_id_the_log_never_gave_is_a_resync(live: Live) -> None:
+    record(live, 2)
+    with live.h.db.session() as session:
+        newest = events_after(session, 0, 100_000)[-1].id
+    ws = connect(live.web.ws_url)
+    ws.send(json.dumps({"resume": newest + 1000}))
+    frames = frames_until(ws, lambda fs: fs[-1]["type"] == "resync")
+    assert frames[-1] == {"type": "resync", "lastEventId": newest}
+    record(live, 1, start=500)  # and it goes on live from there
+    assert event_ids(frames_until(ws, lambda fs: len(event_ids(fs)) == 1))[0] > newest
+    ws.close()
+
+
 @pytest.mark.parametrize(
     ("frame", "error"),
     [

@@ -188,6 +188,7 @@ function connect() {
     try { frame = JSON.parse(message.data); } catch { return; }
     if (frame.type === "event") addEvent(frame.event);
     else if (frame.type === "snapshot" && state) applySnapshot(frame);
+    else if (frame.type === "resync") location.reload(); // the log was reset: start afresh
     else if (frame.type === "error") console.warn("server:", frame.error);
   });
   socket.addEventListener("close", () => {
