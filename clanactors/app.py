@@ -24,7 +24,7 @@ from clanactors.config import ConfigError, Settings
 from clanactors.leader import PollerLock
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
-from clanactors.server.hub import Hub, HubListener, Published
+from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.tail import DatabaseTail
 from clanactors.store.db import Database, check_connection, migrate, safe_url
 from clanactors.store.eventlog import last_event_id
@@ -151,6 +151,7 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
     if stored is not None:
         hub.on_snapshot(Published.of(stored), frozenset())  # a first page before the first poll
     listener = HubListener.start(hub, IOLoop.current())
+    tune_gc()
     pollers = Pollers(settings, db, client, hub, listener)
     task = asyncio.ensure_future(pollers.run())
     try:
