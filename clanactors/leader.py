@@ -17,6 +17,8 @@ from typing import IO, Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from clanactors.store.db import raw_connection
+
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +30,7 @@ def lock_key(clan_id: str) -> int:
 
 class PollerLock:
     def __init__(self, database_url: str, clan_id: str) -> None:
+        self._database_url = database_url
         self._url = make_url(database_url)
         self._key = lock_key(clan_id)
         self._clan_id = clan_id
@@ -60,17 +63,7 @@ class PollerLock:
     def _try_postgres(self) -> bool:
         try:
             if self._conn is None or self._conn.closed:
-                url = self._url
-                self._conn = psycopg.connect(
-                    host=url.host,
-                    port=url.port,
-                    dbname=url.database,
-                    user=url.username,
-                    password=url.password,
-                    autocommit=True,
-                    connect_timeout=5,
-                    application_name="clanactors-poller-lock",
-                )
+                self._conn = raw_connection(self._database_url, "clanactors-poller-lock")
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
         except psycopg.Error as exc:
             log.warning("cannot take the poller lock: %s", exc)

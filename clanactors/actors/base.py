@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import pykka
+from sqlalchemy.exc import SQLAlchemyError
 
 from clanactors.activity_names import ActivityNames
-from clanactors.actors.messages import Ping
+from clanactors.actors.messages import ChildFailed, Ping
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock
 from clanactors.scheduler import Scheduler, Timer
 from clanactors.store.db import Database
 
 log = logging.getLogger(__name__)
+DB_RETRY = 10.0  # seconds before a message that met a database error is handled again
 
 
 @dataclass
@@ -35,11 +38,26 @@ class Context:
     refs: dict[str, pykka.ActorRef[Any]] = field(default_factory=dict)
     listeners: list[pykka.ActorRef[Any]] = field(default_factory=list)
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
+    database_down: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note_handled(self) -> None:
         with self._lock:
             self.handled += 1
+
+    def database_trouble(self, exc: Exception) -> None:
+        with self._lock:
+            first, self.database_down = not self.database_down, True
+        if first:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            log.error("database unavailable, retrying every %.0f s: %s", DB_RETRY, reason)
+
+    def database_fine(self) -> None:
+        if self.database_down:
+            with self._lock:
+                was, self.database_down = self.database_down, False
+            if was:
+                log.info("database recovered")
 
     def tell(self, name: str, message: Any) -> None:
         """Tell one of the system's singleton actors (feed, view, stats, recorder, supervisor)."""
@@ -78,7 +96,16 @@ class BaseActor(pykka.ThreadingActor):
         if isinstance(message, Ping):
             return True
         self.ctx.note_handled()
-        return self.handle(message)
+        try:
+            result = self.handle(message)
+        except SQLAlchemyError as exc:
+            # The database is down or locked: nothing is lost, the same message is tried
+            # again later (handlers are idempotent: upserts and dedupe keys).
+            self.ctx.database_trouble(exc)
+            self.later(DB_RETRY, message)
+            return None
+        self.ctx.database_fine()
+        return result
 
     def handle(self, message: Any) -> Any:
         raise NotImplementedError
@@ -93,3 +120,21 @@ class BaseActor(pykka.ThreadingActor):
     def on_stop(self) -> None:
         for timer in self._timers:
             timer.cancel()
+
+    # Supervised children (member and fireteam actors) name themselves for the report.
+    child_kind: str | None = None
+
+    def child_key(self) -> str:
+        raise NotImplementedError
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """A told message raised: the actor stops; its supervisor hears why, once."""
+        self.on_stop()
+        if self.child_kind is not None:
+            failed = ChildFailed(self.child_kind, self.child_key(), repr(exception_value))
+            self.ctx.tell("supervisor", failed)

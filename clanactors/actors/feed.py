@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from clanactors.actors.base import BaseActor
 from clanactors.actors.messages import EventStored, Record
 from clanactors.events import StoredEvent
@@ -24,15 +22,12 @@ class FeedActor(BaseActor):
 
     def record(self, message: Record) -> int | None:
         event = message.event
-        try:
-            with self.ctx.db.session() as session:
-                event_id = record_event(session, event, self.ctx.clock.now())
-                if event_id is not None:
-                    notify(session, EVENTS_CHANNEL, str(event_id))
-        except SQLAlchemyError as exc:
-            # Not stored, so not published; the producer's next poll produces it again.
-            log.error("event not recorded kind=%s key=%s: %s", event.kind, event.dedupe_key, exc)
-            return None
+        # A database error propagates: the base actor tells this Record again later, so
+        # the event is stored (once, by its dedupe key) and only then published.
+        with self.ctx.db.session() as session:
+            event_id = record_event(session, event, self.ctx.clock.now())
+            if event_id is not None:
+                notify(session, EVENTS_CHANNEL, str(event_id))
         if event_id is None:
             log.debug("duplicate event key=%s", event.dedupe_key)
             return None

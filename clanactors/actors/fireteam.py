@@ -8,14 +8,12 @@ recorder, which finds the instance and emits ONE finished event, and stops.
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
 from typing import Any
 
 from clanactors import events
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     ActivityEnded,
-    ChildFailed,
     EmitStart,
     FireteamEnded,
     FireteamMembers,
@@ -73,12 +71,7 @@ class FireteamActor(BaseActor):
         event = events.activity_started(self.members, self.activity, self.started_at)
         self.ctx.tell("feed", Record(event))
 
-    def on_failure(
-        self,
-        exception_type: type[BaseException] | None,
-        exception_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.ctx.tell(
-            "supervisor", ChildFailed("fireteam", self.fireteam_id, repr(exception_value))
-        )
+    child_kind = "fireteam"
+
+    def child_key(self) -> str:
+        return self.fireteam_id

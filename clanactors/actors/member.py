@@ -8,11 +8,10 @@ while Bungie is down or throttling.
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import ChildFailed, KnownCharacters, MemberPresence, Poll
+from clanactors.actors.messages import KnownCharacters, MemberPresence, Poll
 from clanactors.bungie.errors import (
     BungieError,
     MaintenanceError,
@@ -84,14 +83,7 @@ class MemberActor(BaseActor):
             self.ctx.tell("supervisor", MemberPresence(presence))
         return interval
 
-    def on_failure(
-        self,
-        exception_type: type[BaseException] | None,
-        exception_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self.ctx.tell(
-            "supervisor", ChildFailed("member", self.member.membership_id, repr(exception_value))
-        )
+    child_kind = "member"
+
+    def child_key(self) -> str:
+        return self.member.membership_id

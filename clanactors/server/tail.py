@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from tornado.ioloop import IOLoop
 
 from clanactors.server.hub import Hub, Published, event_frame
-from clanactors.store.db import Database
+from clanactors.store.db import Database, raw_connection
 from clanactors.store.eventlog import events_after
 from clanactors.store.live import EVENTS_CHANNEL, SNAPSHOT_CHANNEL, load_snapshot
 
@@ -65,16 +65,7 @@ class DatabaseTail:
                 self._stop.wait(LOOK_EVERY)
                 continue
             try:
-                with psycopg.connect(
-                    host=url.host,
-                    port=url.port,
-                    dbname=url.database,
-                    user=url.username,
-                    password=url.password,
-                    autocommit=True,
-                    connect_timeout=5,
-                    application_name="clanactors-tail",
-                ) as conn:
+                with raw_connection(self.db.url, "clanactors-tail") as conn:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {SNAPSHOT_CHANNEL}")
                     self._ring()  # catch up on whatever rang before we listened

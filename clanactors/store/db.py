@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
@@ -44,6 +45,21 @@ def make_engine(url: str) -> Engine:
         pool_size=5,
         max_overflow=10,
         connect_args={"connect_timeout": 5, "application_name": "clanactors"},
+    )
+
+
+def raw_connection(url: str, application_name: str) -> psycopg.Connection[Any]:
+    """A plain autocommit psycopg connection (advisory locks, LISTEN), outside the pool."""
+    parsed = make_url(url)
+    return psycopg.connect(
+        host=parsed.host,
+        port=parsed.port,
+        dbname=parsed.database,
+        user=parsed.username,
+        password=parsed.password,
+        autocommit=True,
+        connect_timeout=5,
+        application_name=application_name,
     )
 
 

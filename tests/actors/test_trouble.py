@@ -114,3 +114,32 @@ def test_a_member_actor_that_raises_is_restarted(
     )
     snapshot = h.system.snapshot()
     assert snapshot.member(victim)["currentActivity"]["hash"] == PROPHECY
+
+
+def test_a_database_error_delays_an_event_but_never_loses_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from clanactors.actors import feed as feed_module
+
+    h = harness
+    h.start()
+    real = feed_module.record_event
+    failures = {"left": 2}
+
+    def flaky(session, event, recorded_at):  # type: ignore[no-untyped-def]
+        if event.kind == "member_joined" and failures["left"] > 0:
+            failures["left"] -= 1
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return real(session, event, recorded_at)
+
+    monkeypatch.setattr(feed_module, "record_event", flaky)
+    newcomer = h.world.script_join()
+    h.run(30)
+    assert h.events("member_joined") == []  # not stored yet, so not published either
+    h.run(60)
+    joined = h.events("member_joined")
+    assert [e.event.members for e in joined] == [(newcomer.membership_id,)]
+    assert failures["left"] == 0
+    assert all(ref.is_alive() for ref in pykka.ActorRegistry.get_all())
