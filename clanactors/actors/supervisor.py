@@ -162,14 +162,11 @@ class Supervisor(BaseActor):
             mid = member.membership_id
             if member.is_online and mid not in self.children and mid not in self.given_up:
                 self._start_member(member)
+        online = {m.membership_id for m in members if m.is_online}
         for membership_id in list(self.children):
-            member = self.roster.get(membership_id)
-            if member is None or not member.is_online:
+            if membership_id not in online:
                 self._member_gone(membership_id)
-        for membership_id in list(self.given_up):
-            member = self.roster.get(membership_id)
-            if member is None or not member.is_online:
-                self.given_up.discard(membership_id)
+        self.given_up &= online
 
     def _record_roster_events(
         self, members: list[RosterMember], now: datetime, first_sync: bool

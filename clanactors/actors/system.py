@@ -4,7 +4,7 @@ and stop them in reverse order."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pykka
 
@@ -77,7 +77,7 @@ class ActorSystem:
         log.info("actor system started for clan %s", self.ctx.clan_id)
 
     def snapshot(self) -> Snapshot:
-        return self.ctx.refs["view"].ask("snapshot", timeout=10)
+        return cast(Snapshot, self.ctx.refs["view"].ask("snapshot", timeout=10))
 
     def stop(self) -> None:
         self.ctx.client.on_status_change = None

@@ -34,8 +34,10 @@ class MaintenanceError(BungieError):
 class ThrottledError(BungieError):
     """Bungie asked us to slow down; `retry_after` seconds before the next call."""
 
-    def __init__(self, message: str, *, retry_after: float, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(
+        self, message: str, *, retry_after: float, code: int = 0, status: str = "", path: str = ""
+    ) -> None:
+        super().__init__(message, code=code, status=status, path=path)
         self.retry_after = retry_after
 
 
@@ -66,22 +68,23 @@ class ClientClosedError(BungieError):
 def error_for_code(
     code: int, status: str, message: str, path: str, throttle_seconds: float
 ) -> BungieError:
-    kw = {"code": code, "status": status, "path": path}
-    if code in MAINTENANCE_CODES:
-        return MaintenanceError(message, **kw)
     if code in THROTTLE_CODES:
-        return ThrottledError(message, retry_after=throttle_seconds, **kw)
-    if code in PRIVACY_CODES:
-        return PrivacyError(message, **kw)
-    if code in NOT_FOUND_CODES:
-        return NotFoundError(message, **kw)
-    if code in AUTH_CODES:
-        return AuthError(message, **kw)
-    if code in TRANSIENT_CODES:
-        return TransientError(message, **kw)
-    if code in BAD_REQUEST_CODES:
-        return BadRequestError(message, **kw)
-    return BungieError(message, **kw)
+        return ThrottledError(
+            message, retry_after=throttle_seconds, code=code, status=status, path=path
+        )
+    kind: type[BungieError] = BungieError
+    for codes, cls in (
+        (MAINTENANCE_CODES, MaintenanceError),
+        (PRIVACY_CODES, PrivacyError),
+        (NOT_FOUND_CODES, NotFoundError),
+        (AUTH_CODES, AuthError),
+        (TRANSIENT_CODES, TransientError),
+        (BAD_REQUEST_CODES, BadRequestError),
+    ):
+        if code in codes:
+            kind = cls
+            break
+    return kind(message, code=code, status=status, path=path)
 
 
 class ResponseShapeError(BungieError):

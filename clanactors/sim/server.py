@@ -273,7 +273,7 @@ class ComponentContentHandler(tornado.web.RequestHandler):
         if table == "DestinyActivityDefinition":
             content = {str(h): a.definition() for h, a in catalog.activities.items()}
         elif table == "DestinyActivityModeDefinition":
-            content = {str(h): catalog.mode_definition(h) for h in catalog.modes}
+            content = {str(h): catalog.mode_definition(h) or {} for h in catalog.modes}
         else:
             raise tornado.web.HTTPError(404)
         self.set_header("Content-Type", "application/json")

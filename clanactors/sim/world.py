@@ -379,14 +379,12 @@ class World:
         end = play.started_at + timedelta(seconds=duration)
 
         entries: list[Entry] = []
-        sides = (
-            [(p, True, ALPHA) for p in play.members]
-            + [(p, False, ALPHA) for p in (*play.party_guests, *play.strangers)]
-            + [(p, False, BRAVO) for p in play.opponents]
-        )
-        for who, is_member, team in sides:
-            player = self.members[who] if is_member else who
-            character = player.character if is_member else player.characters[0]
+        sides: list[tuple[Player, SimCharacter, bool, int]] = [
+            (self.members[m], self.members[m].character, True, ALPHA) for m in play.members
+        ]
+        sides += [(p, p.characters[0], False, ALPHA) for p in (*play.party_guests, *play.strangers)]
+        sides += [(p, p.characters[0], False, BRAVO) for p in play.opponents]
+        for player, character, is_member, team in sides:
             entries.append(
                 Entry(
                     player=player,

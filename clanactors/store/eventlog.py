@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -102,7 +102,7 @@ class EventFilter:
 
 def find_events(session: Session, flt: EventFilter) -> list[StoredEvent]:
     """The newest `limit` events matching `flt`, returned oldest first."""
-    stmt: Select[tuple[EventRow]] = select(EventRow)
+    stmt = select(EventRow)
     if flt.kind:
         stmt = stmt.where(EventRow.kind == flt.kind)
     if flt.since:
