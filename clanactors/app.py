@@ -33,6 +33,9 @@ from clanactors.store.live import load_snapshot
 log = logging.getLogger(__name__)
 
 
+CLAN_NOT_FOUND = frozenset({622, 686})  # GroupNotFound, ClanNotFound
+
+
 def verify_clan(client: BungieClient, clan_id: str) -> None:
     """Fail at start on a rejected key or an unknown clan; tolerate Bungie being down."""
     try:
@@ -40,8 +43,11 @@ def verify_clan(client: BungieClient, clan_id: str) -> None:
     except AuthError as exc:
         reason = exc.status or exc.code
         raise ConfigError(f"BUNGIE_API_KEY was rejected by Bungie ({reason})") from None
-    except NotFoundError:
-        raise ConfigError(f"CLAN_ID {clan_id} is not a clan Bungie knows") from None
+    except NotFoundError as exc:
+        if exc.code in CLAN_NOT_FOUND:
+            raise ConfigError(f"CLAN_ID {clan_id} is not a clan Bungie knows") from None
+        log.warning("cannot check the clan at start, carrying on: %s", exc)
+        return
     except BungieError as exc:
         log.warning("cannot check the clan at start, carrying on: %s", exc)
         return

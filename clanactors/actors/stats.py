@@ -18,11 +18,10 @@ from sqlalchemy import select
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import Poll, RefreshStats, RosterChanged, ViewStats
 from clanactors.bungie.errors import (
+    BadRequestError,
     BungieError,
-    MaintenanceError,
     NotFoundError,
     PrivacyError,
-    ThrottledError,
 )
 from clanactors.bungie.models import RosterMember
 from clanactors.store.models import MemberStats
@@ -107,7 +106,7 @@ class StatsActor(BaseActor):
         raids = raids or membership_id not in self.fetched
         try:
             self._fetch(member, raids)
-        except (MaintenanceError, ThrottledError, BungieError) as exc:
+        except BungieError as exc:
             if isinstance(exc, PrivacyError | NotFoundError):
                 log.info("no stats for member=%s: %s", member.bungie_name, exc)
                 return
@@ -123,7 +122,11 @@ class StatsActor(BaseActor):
         previous = self.fetched.get(member.membership_id)
         raid_clears = previous.raid_clears if previous is not None else 0
         if raids:
-            raid_clears = client.get_raid_clears(member.membership_type, member.membership_id)
+            try:
+                raid_clears = client.get_raid_clears(member.membership_type, member.membership_id)
+            except (NotFoundError, BadRequestError, PrivacyError) as exc:
+                # The account stats are in hand; raid clears are optional (keep the last).
+                log.info("raid clears unavailable member=%s: %s", member.bungie_name, exc)
         with self.ctx.db.session() as session:
             row = session.get(MemberStats, member.membership_id) or MemberStats(
                 membership_id=member.membership_id

@@ -123,11 +123,15 @@ class Supervisor(BaseActor):
     def _poll_roster(self) -> float:
         interval = self.ctx.roster_interval
         client = self.ctx.client
-        try:
-            now = self.ctx.clock.now()
-            if self.group_fetched is None or now - self.group_fetched > GROUP_REFRESH:
+        now = self.ctx.clock.now()
+        if self.group_fetched is None or now - self.group_fetched > GROUP_REFRESH:
+            # The clan's name and motto are decoration: their failure never stops the roster.
+            try:
                 self.group = client.get_group(self.ctx.clan_id)
                 self.group_fetched = now
+            except BungieError as exc:
+                log.info("clan details unavailable, will retry: %s", exc)
+        try:
             members = client.get_roster(self.ctx.clan_id)
         except BungieError as exc:
             if isinstance(exc, ThrottledError):

@@ -25,6 +25,7 @@ from clanactors.bungie.errors import (
     BungieError,
     ClientClosedError,
     MaintenanceError,
+    NotFoundError,
     ThrottledError,
     TransientError,
     error_for_code,
@@ -253,6 +254,8 @@ def parse_envelope(response: requests.Response, path: str) -> Any:
             raise TransientError(
                 f"truncated JSON body (HTTP {response.status_code})", path=path
             ) from None
+        if response.status_code == 404:  # no such endpoint here, not an outage
+            raise NotFoundError("HTTP 404 without a Bungie envelope", path=path) from None
         raise MaintenanceError(
             f"Bungie answered HTTP {response.status_code} with a non-JSON page", path=path
         ) from None

@@ -345,3 +345,11 @@ def test_close_wakes_a_caller_waiting_for_a_slot() -> None:
     thread.join(2)
     assert not thread.is_alive()
     assert type(errors[0]).__name__ == "ClientClosedError"
+
+
+@responses.activate
+def test_a_plain_404_page_is_not_found_not_maintenance(client: BungieClient) -> None:
+    responses.get(PROFILE, body="<html>Not Found</html>", status=404, content_type="text/html")
+    with pytest.raises(NotFoundError):
+        client.get_profile(2, "4611686018462034842")
+    assert client.status == "ok"
