@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import KnownCharacters, MemberPresence, Poll
+from clanactors.actors.messages import KnownCharacters, MemberPresence, Poll, PollNow, PollPace
 from clanactors.bungie.errors import (
     BungieError,
     MaintenanceError,
@@ -21,9 +21,13 @@ from clanactors.bungie.errors import (
 )
 from clanactors.bungie.models import RosterMember
 from clanactors.presence import Presence, derive_presence
+from clanactors.scheduler import Timer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
+# A resting member (a fireteam mate watches for the group) polls this many times slower;
+# the supervisor wakes it with PollNow when the watcher sees the group change.
+REST_FACTOR = 4.0
 
 
 class MemberActor(BaseActor):
@@ -33,15 +37,32 @@ class MemberActor(BaseActor):
         self.presence: Presence | None = None
         self.characters: tuple[str, ...] = ()
         self.failures = 0
+        self.resting = False
+        self.next_poll: Timer | None = None
 
     def on_start(self) -> None:
         self.actor_ref.tell(Poll())
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Poll):
-            self.later(self._poll(), Poll())
-            return None
-        raise TypeError(f"unexpected message {message!r}")
+        match message:
+            case Poll():
+                self.next_poll = self.later(self._poll() * self._pace(), Poll())
+            case PollNow():
+                self._poll_now()
+            case PollPace():
+                was_resting, self.resting = self.resting, message.resting
+                if was_resting and not self.resting:
+                    self._poll_now()  # the new watcher: back to full pace at once
+            case _:
+                raise TypeError(f"unexpected message {message!r}")
+
+    def _poll_now(self) -> None:
+        if self.next_poll is not None:
+            self.next_poll.cancel()
+        self.next_poll = self.later(self._poll() * self._pace(), Poll())
+
+    def _pace(self) -> float:
+        return REST_FACTOR if self.resting and not self.failures else 1.0
 
     def _poll(self) -> float:
         """Poll once; return the delay before the next poll."""

@@ -49,6 +49,18 @@ class RestartMember:
     membership_id: str
 
 
+@dataclass(frozen=True)
+class PollPace:
+    """Rest (poll every few intervals) while a fireteam mate watches for the group."""
+
+    resting: bool
+
+
+@dataclass(frozen=True)
+class PollNow:
+    """Something changed around this member: poll at once instead of waiting."""
+
+
 # ----------------------------------------------------------------------- fireteam
 
 

@@ -30,6 +30,8 @@ from clanactors.actors.messages import (
     MemberPresence,
     PlayerRef,
     Poll,
+    PollNow,
+    PollPace,
     Record,
     RestartMember,
     RosterChanged,
@@ -65,6 +67,7 @@ class Fireteam:
     members: set[str] = field(default_factory=set)  # clan members in it now
     players: dict[str, PlayerRef] = field(default_factory=dict)  # everyone who played it
     party: set[str] = field(default_factory=set)  # party ids seen, clan or not
+    watcher: str | None = None  # the member polling for the group while the others rest
 
 
 class Supervisor(BaseActor):
@@ -82,6 +85,7 @@ class Supervisor(BaseActor):
         self.fireteam_of: dict[str, str] = {}
         self.restarts: dict[str, deque[float]] = {}
         self.given_up: set[str] = set()
+        self.resting: set[str] = set()
         self.failures = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -243,6 +247,7 @@ class Supervisor(BaseActor):
         self.children[member.membership_id] = MemberActor.start(self.ctx, member)
 
     def _member_gone(self, membership_id: str) -> None:
+        self.resting.discard(membership_id)
         ref = self.children.pop(membership_id, None)
         if ref is not None:
             ref.stop(block=False)
@@ -270,6 +275,7 @@ class Supervisor(BaseActor):
             return
         membership_id = message.key
         self.children.pop(membership_id, None)
+        self.resting.discard(membership_id)
         member = self.roster.get(membership_id)
         name = member.bungie_name if member else membership_id
         now = self.ctx.clock.monotonic()
@@ -302,6 +308,7 @@ class Supervisor(BaseActor):
         self.presence[membership_id] = presence
         fireteam = self._fireteam_for(presence)
         current = self.fireteam_of.get(membership_id)
+        self._wake_mates(membership_id, presence, current, fireteam)
         if current is not None and (fireteam is None or fireteam.id != current):
             self._leave_fireteam(membership_id)
         if fireteam is None and presence.in_activity:
@@ -361,6 +368,7 @@ class Supervisor(BaseActor):
         }
         with contextlib.suppress(pykka.ActorDeadError):
             fireteam.actor.tell(FireteamMembers(clan))
+        self._pace(fireteam)
 
     def _leave_fireteam(self, membership_id: str) -> None:
         fireteam_id = self.fireteam_of.pop(membership_id, None)
@@ -368,11 +376,57 @@ class Supervisor(BaseActor):
         if fireteam is None:
             return
         fireteam.members.discard(membership_id)
+        self._set_resting(membership_id, False)
         if fireteam.members:
+            self._pace(fireteam)
             return
         del self.fireteams[fireteam.id]
         with contextlib.suppress(pykka.ActorDeadError):
             fireteam.actor.tell(FireteamEnded(tuple(fireteam.players.values())))
+
+    # ------------------------------------------------------------------ poll pacing
+    # In a fireteam whose members report their party, one member (the watcher) polls at
+    # the profile interval and the others rest; what the watcher sees wakes them.
+
+    def _pace(self, fireteam: Fireteam) -> None:
+        with_party = sorted(
+            m for m in fireteam.members if (p := self.presence.get(m)) is not None and p.party
+        )
+        fireteam.watcher = with_party[0] if len(with_party) >= 2 else None
+        for membership_id in fireteam.members:
+            resting = fireteam.watcher is not None and membership_id != fireteam.watcher
+            self._set_resting(membership_id, resting)
+
+    def _set_resting(self, membership_id: str, resting: bool) -> None:
+        if (membership_id in self.resting) == resting:
+            return
+        if resting:
+            self.resting.add(membership_id)
+        else:
+            self.resting.discard(membership_id)
+        self._tell_member(membership_id, PollPace(resting))
+
+    def _wake_mates(
+        self,
+        membership_id: str,
+        presence: Presence,
+        current_id: str | None,
+        next_fireteam: Fireteam | None,
+    ) -> None:
+        """The watcher's news: its mates may have moved too, so they poll now."""
+        current = self.fireteams.get(current_id) if current_id else None
+        if current is None or current.watcher != membership_id:
+            return
+        leaving = next_fireteam is None or next_fireteam.id != current.id
+        for mate in current.members - {membership_id}:
+            if leaving or mate not in presence.party:
+                self._tell_member(mate, PollNow())
+
+    def _tell_member(self, membership_id: str, message: Any) -> None:
+        ref = self.children.get(membership_id)
+        if ref is not None:
+            with contextlib.suppress(pykka.ActorDeadError):
+                ref.tell(message)
 
     def _publish_presence(self, membership_id: str) -> None:
         presence = self.presence.get(membership_id)
