@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clanactors.store.models import EventRow
 from tests.actors.harness import Harness
 
 VAULT_OF_GLASS = 3881495763
@@ -55,3 +56,33 @@ def test_a_member_who_joins_is_announced_once(harness: Harness) -> None:
     assert [e.event.members for e in joined] == [(newcomer.membership_id,)]
     harness.run(60)
     assert len(harness.events("member_joined")) == 1
+
+
+def test_fireteam_mates_rest_while_one_watches_and_wake_for_the_end(harness: Harness) -> None:
+    h = harness
+    h.start()
+    h.run(60)
+    trio = [m.membership_id for m in h.world.idle_members(3)]
+    play = h.world.script_play(trio, VAULT_OF_GLASS, minutes=12, cleared=True)
+    h.run(120)  # everyone has seen the raid start
+    paths = {
+        m: f"/Platform/Destiny2/{h.world.members[m].membership_type}/Profile/{m}/" for m in trio
+    }
+    before = {m: h.paths()[p] for m, p in paths.items()}
+    h.run(400)
+    polls = sorted(h.paths()[p] - before[m] for m, p in paths.items())
+    interval_polls = 400 / h.profile_interval
+    assert polls[-1] >= 0.9 * interval_polls  # the watcher keeps full pace
+    assert polls[0] <= 0.4 * interval_polls and polls[1] <= 0.4 * interval_polls  # mates rest
+
+    h.run_until(
+        lambda: any(e.event.instance_id == play.instance_id for e in h.events()), limit=400, step=2
+    )
+    ended = play.ends_at
+    (clear,) = [e for e in h.events() if e.event.instance_id == play.instance_id]
+    detected = clear.event.occurred_at  # occurred = the end; recorded within one interval
+    assert detected <= ended
+    with h.db.session() as session:
+        row = session.get(EventRow, clear.id)
+        assert (row.recorded_at - ended).total_seconds() <= h.profile_interval + 2
+    assert sorted(clear.event.members) == sorted(trio)
