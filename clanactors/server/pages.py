@@ -4,7 +4,6 @@ page live over /ws."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -62,10 +61,9 @@ def number(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
 
-def script_json(payload: Any) -> str:
-    """JSON safe to embed in a <script type="application/json"> element."""
-    text = json.dumps(payload, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def script_safe(json_text: str) -> str:
+    """JSON text made safe to embed in a <script type="application/json"> element."""
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 HELPERS = {"ago": ago, "clock": clock, "duration": duration, "number": number}
@@ -115,16 +113,8 @@ class IndexHandler(PageHandler):
             ],
             idle=[m for m in online if not m["currentActivity"]],
             names={m["membershipId"]: m for m in everyone},
-            initial=script_json(
-                {
-                    "members": snapshot.members,
-                    "fireteams": snapshot.fireteams,
-                    "stats": snapshot.stats,
-                    "recent": snapshot.recent,
-                    "clan": snapshot.clan,
-                    "bungie": snapshot.bungie,
-                }
-            ),
+            # The same snapshot frame a WebSocket client gets first, serialised once.
+            initial=script_safe(self.ctx.hub.current.frame),
         )
 
 
