@@ -22,10 +22,12 @@ from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
 from clanactors.leader import PollerLock
+from clanactors.logs import held_until_started
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.tail import DatabaseTail
+from clanactors.sim.server import RunningSimulator, start_in_thread
 from clanactors.store.db import Database, check_connection, migrate, safe_url
 from clanactors.store.eventlog import last_event_id
 from clanactors.store.live import load_snapshot
@@ -54,23 +56,40 @@ def verify_clan(client: BungieClient, clan_id: str) -> None:
     log.info("clan %r (%s), %d members", group.name, group.group_id, group.member_count)
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, verbose: bool = False) -> int:
     db = Database(settings.database_url)
-    check_connection(db.engine)
-    log.info("database %s: applying migrations", safe_url(settings.database_url))
-    migrate(settings.database_url)
+    simulator = None
+    client: BungieClient | None = None
+    try:
+        # What can refuse to start (database, key, clan) is checked with logging held, so
+        # a bad setting is the one line the user sees.
+        with held_until_started(verbose):
+            settings, simulator, client = _start_checks(settings, db)
+        log.info("database %s: applying migrations", safe_url(settings.database_url))
+        migrate(settings.database_url)
+        asyncio.run(_serve(settings, db, client))
+    finally:
+        if client is not None:
+            client.close()
+        if simulator is not None:
+            simulator.stop()
+        db.dispose()
+    log.info("stopped")
+    return 0
 
+
+def _start_checks(
+    settings: Settings, db: Database
+) -> tuple[Settings, RunningSimulator | None, BungieClient]:
+    check_connection(db.engine)
     simulator = None
     if settings.demo:
-        from clanactors.sim.server import start_in_thread
-
         simulator = start_in_thread()
         root = f"{simulator.url}/Platform"
         settings = replace(
             settings, api_key="demo", clan_id=simulator.clan_id, api_root=root, stats_root=root
         )
         log.info("demo mode: simulated Bungie API at %s (clan %s)", root, simulator.clan_id)
-
     assert settings.api_key and settings.clan_id
     client = BungieClient(
         settings.api_key,
@@ -80,14 +99,12 @@ def run(settings: Settings) -> int:
     )
     try:
         verify_clan(client, settings.clan_id)
-        asyncio.run(_serve(settings, db, client))
-    finally:
+    except ConfigError:
         client.close()
         if simulator is not None:
             simulator.stop()
-        db.dispose()
-    log.info("stopped")
-    return 0
+        raise
+    return settings, simulator, client
 
 
 class Pollers:

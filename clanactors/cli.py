@@ -16,6 +16,7 @@ from clanactors import __version__
 from clanactors.clock import utc_iso
 from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
 from clanactors.events import KINDS
+from clanactors.logs import setup_logging
 
 log = logging.getLogger("clanactors")
 
@@ -24,17 +25,6 @@ EXIT_CONFIG = 2
 
 class UsageError(Exception):
     """A bad command-line argument; shown as one line, exit 2."""
-
-
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S",
-        stream=sys.stderr,
-    )
-    for noisy in ("urllib3", "tornado.access", "pykka"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -46,15 +36,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from clanactors.app import run
 
     settings = _settings_from(args)
-    _setup_logging(args.verbose)
-    return run(settings)
+    return run(settings, verbose=args.verbose)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from clanactors.store.db import Database, check_connection, migrate, safe_url
 
     settings = _settings_from(args)
-    _setup_logging(args.verbose)
+    setup_logging(args.verbose)
     db = Database(settings.database_url)
     try:
         check_connection(db.engine)
@@ -125,7 +114,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     from clanactors.sim.server import run_standalone
 
-    _setup_logging(args.verbose)
+    setup_logging(args.verbose)
     if args.members < 1 or args.members > 100:
         raise UsageError("--members must be between 1 and 100 (a clan holds at most 100)")
     if args.pace <= 0:

@@ -3,12 +3,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clanactors.cli import main
+from clanactors.clock import FakeClock
 from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
+from clanactors.sim.faults import Faults
+from clanactors.sim.server import RunningSimulator, Simulator
 
 KEY = "ultra-secret-api-key-9f8e7d"
 README = Path(__file__).parent.parent / "README.md"
@@ -126,3 +130,37 @@ def test_every_setting_is_documented_in_readme() -> None:
     for setting in SETTINGS:
         assert f"`{setting.env}`" in readme, f"{setting.env} missing from README"
         assert f"`{setting.flag}`" in readme, f"{setting.flag} missing from README"
+
+
+@pytest.fixture
+def bungie() -> Iterator[RunningSimulator]:
+    sim = RunningSimulator(
+        Simulator(seed=5, clock=FakeClock(), faults=Faults(rejected_keys=frozenset({KEY})))
+    ).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.mark.parametrize(
+    ("key", "clan", "named"),
+    [(KEY, None, "BUNGIE_API_KEY"), ("a-good-key", "1", "CLAN_ID")],
+)
+def test_serve_refuses_a_rejected_key_or_an_unknown_clan(
+    bungie: RunningSimulator, sqlite_url: str, key: str, clan: str | None, named: str
+) -> None:
+    root = f"{bungie.url}/Platform"
+    env = {
+        "BUNGIE_API_KEY": key,
+        "CLAN_ID": clan or bungie.clan_id,
+        "BUNGIE_API_ROOT": root,
+        "BUNGIE_STATS_ROOT": root,
+        "DATABASE_URL": sqlite_url,
+        "CLANACTORS_PORT": "0",
+    }
+    result = _run_cli("serve", env=env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # nothing logged before the refusal
+    assert named in lines[0] and lines[0].startswith("clanactors: error:")
+    assert "Traceback" not in result.stderr
+    assert KEY not in result.stderr + result.stdout

@@ -25,6 +25,7 @@ class Faults:
     delay: float = 0.0  # seconds before each answer
     truncate_next: int = 0  # cut this many next JSON bodies in half
     rate_limit: float | None = 25.0  # requests/s averaged over 10 s, then code 51
+    rejected_keys: frozenset[str] = frozenset()  # answered 2101 ApiInvalidOrExpiredKey
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _recent: deque[float] = field(default_factory=deque, repr=False)
 

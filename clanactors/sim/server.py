@@ -103,6 +103,10 @@ class BungieHandler(tornado.web.RequestHandler):
                     "Please provide an API key in the X-API-Key header.",
                     401,
                 )
+            if key in faults.rejected_keys:
+                raise SimError(
+                    2101, "ApiInvalidOrExpiredKey", "The API key is invalid or has expired.", 401
+                )
             if faults.maintenance and faults.maintenance_html:
                 self.set_status(503)
                 self.set_header("Content-Type", "text/html; charset=utf-8")
