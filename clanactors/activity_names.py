@@ -7,7 +7,6 @@ import logging
 import threading
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import BungieError, NotFoundError
@@ -16,6 +15,7 @@ from clanactors.clock import Clock
 from clanactors.events import ActivityRef
 from clanactors.store.db import Database
 from clanactors.store.models import ActivityDefinition
+from clanactors.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 UNKNOWN = "Unknown activity"
@@ -67,12 +67,7 @@ class ActivityNames:
             "fetched_at": self._clock.now(),
         }
         with self._db.session() as session:
-            insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-            session.execute(
-                insert(ActivityDefinition)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["hash"])
-            )
+            upsert(session, ActivityDefinition, values, ["hash"])
 
     def cached(self) -> dict[int, ActivityRef]:
         with self._lock:

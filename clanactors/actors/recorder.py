@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from clanactors import events
 from clanactors.actors.base import BaseActor, Context
@@ -38,6 +37,7 @@ from clanactors.bungie.models import HistoryEntry, Pgcr, RosterMember
 from clanactors.clock import utc_iso
 from clanactors.store.models import ActivityInstance, Clan, Member, MemberActivity
 from clanactors.store.models import Pgcr as PgcrRow
+from clanactors.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class RecorderActor(BaseActor):
         is_new = entry.instance_id not in self.known
         with self.ctx.db.session() as session:
             if is_new:
-                _upsert(
+                upsert(
                     session,
                     ActivityInstance,
                     {
@@ -240,7 +240,7 @@ class RecorderActor(BaseActor):
                     },
                     ["instance_id"],
                 )
-            _upsert(
+            upsert(
                 session,
                 MemberActivity,
                 {
@@ -315,7 +315,7 @@ class RecorderActor(BaseActor):
         clan_players = [p for p in pgcr.players() if p.membership_id in self.roster]
         cleared = any(p.completed and p.completion_reason == 0 for p in clan_players)
         with self.ctx.db.session() as session:
-            _upsert(
+            upsert(
                 session,
                 ActivityInstance,
                 {
@@ -329,7 +329,7 @@ class RecorderActor(BaseActor):
                 ["instance_id"],
                 update_columns=["completed", "duration_seconds"],
             )
-            _upsert(
+            upsert(
                 session,
                 PgcrRow,
                 {
@@ -340,7 +340,7 @@ class RecorderActor(BaseActor):
                 ["instance_id"],
             )
             for player in clan_players:
-                _upsert(
+                upsert(
                     session,
                     MemberActivity,
                     {
@@ -478,23 +478,3 @@ class RecorderActor(BaseActor):
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _upsert(
-    session: Any,
-    model: Any,
-    values: dict[str, Any],
-    keys: list[str],
-    update_columns: list[str] | None = None,
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING (or DO UPDATE of `update_columns`)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(values)
-    if update_columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: stmt.excluded[c] for c in update_columns}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    session.execute(stmt)

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clanactors.events import ActivityRef, Event, StoredEvent
 from clanactors.store.models import EventMember, EventRow, Member
+from clanactors.store.upsert import insert_for
 
 
 def record_event(session: Session, event: Event, recorded_at: datetime) -> int | None:
@@ -32,15 +32,11 @@ def record_event(session: Session, event: Event, recorded_at: datetime) -> int |
         "payload": _payload(event),
         "dedupe_key": event.dedupe_key,
     }
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(EventRow).values(values)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(EventRow).values(values)
-    else:  # pragma: no cover - config.py admits only the two
-        raise RuntimeError(f"unsupported database {dialect}")
-    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(EventRow.id)
+    stmt = (
+        insert_for(session, EventRow, values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(EventRow.id)
+    )
     event_id = session.execute(stmt).scalar_one_or_none()
     if event_id is not None and event.members:
         session.execute(

@@ -8,11 +8,11 @@ import dataclasses
 from datetime import datetime
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from clanactors.snapshot import Snapshot
 from clanactors.store.models import LiveSnapshot
+from clanactors.store.upsert import upsert
 
 EVENTS_CHANNEL = "clanactors_events"
 SNAPSHOT_CHANNEL = "clanactors_snapshot"
@@ -33,17 +33,7 @@ def save_snapshot(session: Session, snapshot: Snapshot, now: datetime) -> None:
         "payload": dataclasses.asdict(snapshot),
         "updated_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(LiveSnapshot).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["id"],
-        set_={
-            "version": stmt.excluded.version,
-            "payload": stmt.excluded.payload,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-    session.execute(stmt)
+    upsert(session, LiveSnapshot, values, ["id"], ["version", "payload", "updated_at"])
     notify(session, SNAPSHOT_CHANNEL, str(snapshot.version))
 
 
