@@ -28,6 +28,9 @@ class Snapshot:
     last_roster_sync: str | None = None
     version: int = 0
 
+    def member_ids(self) -> set[str]:
+        return {m["membershipId"] for group in ("online", "offline") for m in self.members[group]}
+
     def member(self, membership_id: str) -> dict[str, Any] | None:
         for group in ("online", "offline"):
             for member in self.members.get(group, ()):

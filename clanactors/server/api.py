@@ -20,15 +20,6 @@ ID = re.compile(r"[0-9]{1,20}")
 
 
 class ApiHandler(BaseHandler):
-    async def in_db(self, fn: Any, *args: Any) -> Any:
-        """Run a database read on a worker thread with its own session."""
-
-        def work() -> Any:
-            with self.ctx.db.session() as session:
-                return fn(session, *args)
-
-        return await asyncio.get_running_loop().run_in_executor(None, work)
-
     def valid_id(self, value: str, what: str) -> str:
         if not ID.fullmatch(value):
             raise tornado.web.HTTPError(400, f"{what} must be a decimal id")
@@ -95,22 +86,27 @@ def pgcr_json(session: Any, payload: dict[str, Any], clan_ids: set[str]) -> dict
     }
 
 
+async def load_report(handler: BaseHandler, instance_id: str) -> dict[str, Any] | None:
+    """The stored PGCR as `/api/activities/{id}` shows it, or None when there is none."""
+    clan_ids = handler.ctx.hub.snapshot.member_ids()
+
+    def load(session: Any) -> dict[str, Any] | None:
+        payload = pgcr_payload(session, instance_id)
+        if payload is None:
+            return None
+        try:
+            return pgcr_json(session, payload, clan_ids)
+        except ResponseShapeError:
+            return None
+
+    result: dict[str, Any] | None = await handler.in_db(load)
+    return result
+
+
 class ActivityHandler(ApiHandler):
     async def get(self, instance_id: str) -> None:
         self.valid_id(instance_id, "instanceId")
-        snapshot = self.ctx.hub.snapshot
-        clan_ids = {m["membershipId"] for g in ("online", "offline") for m in snapshot.members[g]}
-
-        def load(session: Any) -> dict[str, Any] | None:
-            payload = pgcr_payload(session, instance_id)
-            if payload is None:
-                return None
-            try:
-                return pgcr_json(session, payload, clan_ids)
-            except ResponseShapeError:
-                return None
-
-        report = await self.in_db(load)
+        report = await load_report(self, instance_id)
         if report is None:
             raise tornado.web.HTTPError(404, f"no report for activity {instance_id}")
         self.write_json(report)

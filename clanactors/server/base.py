@@ -3,6 +3,7 @@ answers JSON on API paths and a page elsewhere (never a traceback)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -40,6 +41,15 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(payload, ensure_ascii=False))
+
+    async def in_db(self, fn: Any, *args: Any) -> Any:
+        """Run a database read on a worker thread with its own session (never the IOLoop)."""
+
+        def work() -> Any:
+            with self.ctx.db.session() as session:
+                return fn(session, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
 
     def write_body(self, body: bytes) -> None:
         """A JSON body serialised ahead of time (the hub's snapshot parts)."""

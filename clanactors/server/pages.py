@@ -3,17 +3,16 @@ page live over /ws."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
 
-from clanactors.server.api import ID, pgcr_json
+from clanactors.server.api import ID, load_report
 from clanactors.server.base import BaseHandler
 from clanactors.store.eventlog import EventFilter, find_events
-from clanactors.store.queries import member_recent, pgcr_payload
+from clanactors.store.queries import member_recent
 
 FEED_ON_PAGE = 30
 
@@ -74,13 +73,6 @@ class PageHandler(BaseHandler):
         snapshot = self.ctx.hub.snapshot
         self.render(template, snapshot=snapshot, **HELPERS, **kwargs)
 
-    async def db(self, fn: Any, *args: Any) -> Any:
-        def work() -> Any:
-            with self.ctx.db.session() as session:
-                return fn(session, *args)
-
-        return await asyncio.get_running_loop().run_in_executor(None, work)
-
 
 class IndexHandler(PageHandler):
     """The front page. Rendered at most once a second per snapshot and feed state: every
@@ -92,7 +84,7 @@ class IndexHandler(PageHandler):
         if hub.page_cache is not None and hub.page_cache[0] == key:
             self.finish(hub.page_cache[1])
             return
-        feed = await self.db(find_events, EventFilter(limit=FEED_ON_PAGE))
+        feed = await self.in_db(find_events, EventFilter(limit=FEED_ON_PAGE))
         html = self._render(feed)
         hub.page_cache = (key, html)
         self.finish(html)
@@ -123,7 +115,7 @@ class MemberPage(PageHandler):
         member = self.ctx.hub.snapshot.member(membership_id)
         if member is None:
             raise tornado.web.HTTPError(404, "No such clan member")
-        recent = await self.db(member_recent, membership_id)
+        recent = await self.in_db(member_recent, membership_id)
         self.render_page("member.html", member=member, recent=recent)
 
 
@@ -131,14 +123,7 @@ class ActivityPage(PageHandler):
     async def get(self, instance_id: str) -> None:
         if not ID.fullmatch(instance_id):
             raise tornado.web.HTTPError(400, "Not an activity id")
-        snapshot = self.ctx.hub.snapshot
-        clan_ids = {m["membershipId"] for g in ("online", "offline") for m in snapshot.members[g]}
-
-        def load(session: Any) -> dict[str, Any] | None:
-            payload = pgcr_payload(session, instance_id)
-            return pgcr_json(session, payload, clan_ids) if payload else None
-
-        report = await self.db(load)
+        report = await load_report(self, instance_id)
         if report is None:
             raise tornado.web.HTTPError(404, "No report for this activity yet")
         self.render_page("activity.html", report=report)
