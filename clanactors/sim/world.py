@@ -523,13 +523,18 @@ class World:
     def _churn_gap(self) -> timedelta:
         return timedelta(hours=self.rng.expovariate(1 / 8))
 
+    def _newcomer(self) -> SimMember:
+        """A new member joins the clan now (a Beginner, offline until their first session)."""
+        member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
+        member.last_status_change = self.now
+        self.members[member.membership_id] = member
+        self.record.append(Happening(self.now, "joined", (member.membership_id,)))
+        return member
+
     def _on_churn(self, _arg: None) -> None:
         in_clan = [m for m in self.members.values() if m.in_clan]
         if len(in_clan) < min(self.target_members, 100) and self.rng.random() < 0.8:
-            member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
-            member.last_status_change = self.now
-            self.members[member.membership_id] = member
-            self.record.append(Happening(self.now, "joined", (member.membership_id,)))
+            member = self._newcomer()
             self._schedule(
                 self.now + timedelta(minutes=self.rng.uniform(1, 20)), "login", member.membership_id
             )
@@ -579,11 +584,7 @@ class World:
     def script_join(self) -> SimMember:
         """A new member joins the clan now."""
         with self.lock:
-            member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
-            member.last_status_change = self.now
-            self.members[member.membership_id] = member
-            self.record.append(Happening(self.now, "joined", (member.membership_id,)))
-            return member
+            return self._newcomer()
 
     def idle_members(self, count: int) -> list[SimMember]:
         """Public members who are offline now: good material for a scripted scene."""
