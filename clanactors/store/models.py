@@ -76,6 +76,9 @@ class Clan(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The first roster sync of this database: history before it is seeded, not announced.
     first_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A database belongs to one clan; the demo's simulated clan is marked so a real clan
+    # never starts on the demo's database (CONTRACT §1).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Member(Base):
@@ -167,6 +170,40 @@ class Pgcr(Base):
     instance_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HistoryCheckpoint(Base):
+    """How far one character's activity history has been read and recorded.
+
+    Only a read of that history moves it (never another member's PGCR), so everything
+    the character finished after `checked_through` is still to be looked at.
+    """
+
+    __tablename__ = "history_checkpoints"
+
+    membership_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    character_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    checked_through: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordingWork(Base):
+    """Recording work not yet done: a history to read or a PGCR to fetch and announce.
+
+    Written before anything is fetched and deleted only in the transaction that finishes
+    it (for an announced PGCR: the one that stores its event), so a crash at any moment
+    leaves the work here to be done on the next start.
+    """
+
+    __tablename__ = "recording_work"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "history:ID", "pgcr:ID"
+    kind: Mapped[str] = mapped_column(String(16))  # history | pgcr | prefetch
+    subject: Mapped[str] = mapped_column(String(20))  # membershipId or instanceId
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EventRow(Base):
