@@ -18,7 +18,10 @@ from clanactors.store.models import ActivityDefinition
 from clanactors.store.upsert import upsert
 
 log = logging.getLogger(__name__)
+# Shown on the live page while Bungie cannot say; never written to the event log.
 UNKNOWN = "Unknown activity"
+# What Bungie has no definition for (a redacted or removed activity): stored for good.
+UNLISTED = "Classified activity"
 
 
 class ActivityNames:
@@ -33,7 +36,16 @@ class ActivityNames:
                 self._known[row.hash] = ActivityRef(row.hash, row.name, row.mode)
 
     def get(self, activity_hash: int) -> ActivityRef:
-        """The activity's name and mode; "Unknown activity" while Bungie cannot say."""
+        """The activity's name and mode for display; "Unknown activity" while Bungie
+        cannot say (use `resolve` for anything written to the log)."""
+        try:
+            return self.resolve(activity_hash)
+        except BungieError as exc:
+            log.debug("activity name unavailable hash=%d: %s", activity_hash, exc)
+            return ActivityRef(activity_hash, UNKNOWN, None)
+
+    def resolve(self, activity_hash: int) -> ActivityRef:
+        """The activity's name and mode; raises BungieError while Bungie cannot say."""
         if activity_hash in (ORBIT_HASH, INVALID_HASH, 0):
             return ActivityRef(activity_hash, "Orbit", None)
         with self._lock:
@@ -43,12 +55,9 @@ class ActivityNames:
         try:
             definition = self._client.get_activity_definition(activity_hash)
         except NotFoundError:
-            ref = ActivityRef(activity_hash, UNKNOWN, None)
+            ref = ActivityRef(activity_hash, UNLISTED, None)
             self._store(ref, None)  # Bungie has no such definition: never ask again
             return ref
-        except BungieError as exc:
-            log.info("activity name unavailable hash=%d: %s", activity_hash, exc)
-            return ActivityRef(activity_hash, UNKNOWN, None)
         ref = ActivityRef(activity_hash, definition.name, definition.mode)
         self._store(ref, definition.pgcr_image, list(definition.mode_types))
         return ref

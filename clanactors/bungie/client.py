@@ -30,12 +30,25 @@ from clanactors.bungie.errors import (
     TransientError,
     error_for_code,
 )
-from clanactors.bungie.ratelimit import RateLimiter, SingleFlight
+from clanactors.bungie.ratelimit import BACKGROUND, LIVE, RECORDING, RateLimiter, SingleFlight
 from clanactors.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 
 PROFILE_COMPONENTS = "100,200,204,1000"
+# When the request ceiling binds, recording goes first, then the live page, then stats.
+PRIORITY = {
+    "history": RECORDING,
+    "pgcr": RECORDING,
+    "definition": RECORDING,
+    "profile_summary": RECORDING,
+    "members": LIVE,
+    "group": LIVE,
+    "profile": LIVE,
+    "manifest": LIVE,
+    "account_stats": BACKGROUND,
+    "raid_stats": BACKGROUND,
+}
 USER_AGENT = f"clanactors/{__version__} (+https://github.com/clanactors/clanactors)"
 
 
@@ -53,6 +66,7 @@ class BungieClient:
         max_attempts: int = 3,
         backoff: float = 1.0,
         throttle_floor: float = 10.0,
+        probe_every: float = 120.0,
         rng: random.Random | None = None,
     ) -> None:
         self._api_root = api_root.rstrip("/")
@@ -70,6 +84,10 @@ class BungieClient:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()  # HTTP requests sent, by endpoint
         self.status = "ok"  # ok | maintenance | throttled | error: the last outcome
+        # While Bungie is down every call fails fast without a request, except one probe
+        # every `probe_every` seconds (maintenance) or a quarter of that (unreachable).
+        self._probe_every = probe_every
+        self._down_until: float | None = None
         self.on_status_change: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------------ endpoints
@@ -159,6 +177,10 @@ class BungieClient:
         """A cheap call to see whether Bungie is back (the manifest index)."""
         self._call("manifest", "/Destiny2/Manifest/")
 
+    def live_wait(self) -> float:
+        """How long the last live call (roster, profile) waited for its turn, seconds."""
+        return self._limiter.waited.get(LIVE, 0.0)
+
     def close(self) -> None:
         """Wake every waiting call with ClientClosedError and close the HTTP session."""
         self._limiter.close()
@@ -184,6 +206,7 @@ class BungieClient:
         attempt = 0
         while True:
             attempt += 1
+            self._wait_for_probe(path)
             try:
                 payload = self._send_once(endpoint, url, params, path)
             except ThrottledError as exc:
@@ -196,6 +219,7 @@ class BungieClient:
             except TransientError as exc:
                 if attempt >= self._max_attempts:
                     self._set_status("error", exc)
+                    self._trip(self._probe_every / 4)
                     raise
                 delay = self._backoff * 2 ** (attempt - 1)
                 delay += self._rng.uniform(0, delay / 2)
@@ -203,6 +227,7 @@ class BungieClient:
                 self._limiter.sleep(delay)
             except MaintenanceError as exc:
                 self._set_status("maintenance", exc)
+                self._trip(self._probe_every)
                 raise
             except AuthError as exc:
                 self._set_status("error", exc)
@@ -210,13 +235,35 @@ class BungieClient:
             except ClientClosedError:
                 raise
             else:
+                with self._lock:
+                    self._down_until = None
                 self._set_status("ok", None)
                 return payload
+
+    def _wait_for_probe(self, path: str) -> None:
+        """Fail fast while Bungie is down; the first caller after the pause is the probe."""
+        with self._lock:
+            if self._down_until is None:
+                return
+            now = self._clock.monotonic()
+            if now < self._down_until:
+                wait = self._down_until - now
+                if self.status == "maintenance":
+                    raise MaintenanceError(
+                        f"Bungie is down for maintenance; next look in {wait:.0f} s", path=path
+                    )
+                raise TransientError(f"Bungie is unreachable; next look in {wait:.0f} s", path=path)
+            # This caller probes; the others keep failing fast until it has an answer.
+            self._down_until = now + self._probe_every
+
+    def _trip(self, seconds: float) -> None:
+        with self._lock:
+            self._down_until = self._clock.monotonic() + seconds
 
     def _send_once(
         self, endpoint: str, url: str, params: Mapping[str, Any] | None, path: str
     ) -> Any:
-        self._limiter.acquire()
+        self._limiter.acquire(PRIORITY.get(endpoint, LIVE))
         with self._lock:
             self.calls[endpoint] += 1
         try:

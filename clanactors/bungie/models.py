@@ -8,7 +8,7 @@ lacks what the spec promises raises `ResponseShapeError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -428,6 +428,11 @@ class PgcrEntry:
     time_played_seconds: int
     fireteam_id: float
 
+    @property
+    def cleared(self) -> bool:
+        """CONTRACT §5: completed == 1 and completionReason == 0."""
+        return self.completed and self.completion_reason == 0
+
 
 @dataclass(frozen=True)
 class Pgcr:
@@ -439,6 +444,10 @@ class Pgcr:
     period: datetime
     duration_seconds: int
     entries: tuple[PgcrEntry, ...]
+
+    def cleared_by(self, membership_ids: Collection[str]) -> bool:
+        """Whether any of these players (the clan's) cleared it."""
+        return any(p.cleared for p in self.players() if p.membership_id in membership_ids)
 
     def players(self) -> tuple[PgcrEntry, ...]:
         """One row per player: characters merged, completed if any character completed."""
@@ -578,7 +587,7 @@ def parse_activity_definition(payload: Any) -> ActivityDefinition:
         name = "Orbit"
     return ActivityDefinition(
         hash=int(h),
-        name=name or "Unknown activity",
+        name=name or "Classified activity",
         description=str(props.get("description") or ""),
         mode=payload.get("directActivityModeType"),
         mode_types=tuple(int(m) for m in payload.get("activityModeTypes") or ()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
@@ -13,9 +15,16 @@ from clanactors.clock import Clock, RealClock
 T = TypeVar("T")
 
 
+# Who goes first when the ceiling binds: recording (history, PGCRs, names), then the
+# live page (roster, profiles), then background work (stats).
+RECORDING, LIVE, BACKGROUND = 0, 1, 2
+
+
 class RateLimiter:
     """Lets callers through one at a time, at least 1/`rate` seconds apart, across threads.
 
+    When several wait, the one with the lowest `priority` goes next (first come, first
+    served within a priority), so recording is never starved by presence polls.
     Spacing is measured from when each caller was actually let through, so a late waker
     never lets the next caller bunch up behind it: no burst exceeds the ceiling.
     `pause(seconds)` holds every caller back, e.g. after Bungie says ThrottleSeconds.
@@ -27,35 +36,54 @@ class RateLimiter:
             raise ValueError("rate must be positive")
         self._interval = 1.0 / rate
         self._clock = clock or RealClock()
-        self._turn = threading.Lock()  # one caller waits for the next slot at a time
-        self._lock = threading.Lock()  # guards _next_slot
+        self._real = isinstance(self._clock, RealClock)
+        self._cond = threading.Condition()
+        self._queue: list[tuple[int, int]] = []  # (priority, ticket) of waiting callers
+        self._tickets = itertools.count()
         self._next_slot = 0.0
         self._closed = threading.Event()
+        self.waited: dict[int, float] = {}  # the last wait (seconds) per priority
 
-    def acquire(self) -> None:
-        with self._turn:
-            while True:
-                with self._lock:
+    def acquire(self, priority: int = LIVE) -> float:
+        """Wait for this caller's slot; returns how long it waited."""
+        start = self._clock.monotonic()
+        with self._cond:
+            ticket = (priority, next(self._tickets))
+            heapq.heappush(self._queue, ticket)
+            try:
+                while True:
+                    if self._closed.is_set():
+                        raise ClientClosedError("client closed")
+                    if self._queue[0] != ticket:
+                        self._cond.wait(0.05)  # woken when the caller ahead goes through
+                        continue
                     delay = self._next_slot - self._clock.monotonic()
-                if delay <= 0:
-                    break
-                self._wait(delay)
-            with self._lock:
+                    if delay <= 0:
+                        break
+                    if self._real:
+                        self._cond.wait(delay)
+                    else:  # a test clock: its sleep moves time on
+                        self._cond.release()
+                        try:
+                            self._clock.sleep(delay)
+                        finally:
+                            self._cond.acquire()
                 self._next_slot = self._clock.monotonic() + self._interval
+            finally:
+                self._queue.remove(ticket)
+                heapq.heapify(self._queue)
+                self._cond.notify_all()
+        waited = self._clock.monotonic() - start
+        self.waited[priority] = waited
+        return waited
 
     def pause(self, seconds: float) -> None:
         """No caller is let through for `seconds` from now."""
-        with self._lock:
+        with self._cond:
             self._next_slot = max(self._next_slot, self._clock.monotonic() + seconds)
 
     def sleep(self, seconds: float) -> None:
         """Wait `seconds` (a retry backoff), cut short by `close()`."""
-        self._wait(seconds)
-
-    def close(self) -> None:
-        self._closed.set()
-
-    def _wait(self, seconds: float) -> None:
         deadline = self._clock.monotonic() + seconds
         while True:
             if self._closed.is_set():
@@ -63,10 +91,15 @@ class RateLimiter:
             remaining = deadline - self._clock.monotonic()
             if remaining <= 0:
                 return
-            if isinstance(self._clock, RealClock):
+            if self._real:
                 self._closed.wait(remaining)
             else:
                 self._clock.sleep(remaining)
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._cond:
+            self._cond.notify_all()
 
 
 class SingleFlight:
