@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.httpserver
@@ -21,6 +22,7 @@ from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
+from clanactors.health import Health
 from clanactors.leader import PollerLock
 from clanactors.logs import held_until_started
 from clanactors.server.app import make_app
@@ -31,6 +33,7 @@ from clanactors.sim.server import RunningSimulator, start_in_thread
 from clanactors.store.db import Database, check_connection, migrate, safe_url
 from clanactors.store.eventlog import last_event_id
 from clanactors.store.live import load_snapshot
+from clanactors.store.roster import claim_clan
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,6 @@ def run(settings: Settings, verbose: bool = False) -> int:
         # a bad setting is the one line the user sees.
         with held_until_started(verbose):
             settings, simulator, client = _start_checks(settings, db)
-        log.info("database %s: applying migrations", safe_url(settings.database_url))
-        migrate(settings.database_url)
         asyncio.run(_serve(settings, db, client))
     finally:
         if client is not None:
@@ -82,6 +83,8 @@ def _start_checks(
     settings: Settings, db: Database
 ) -> tuple[Settings, RunningSimulator | None, BungieClient]:
     check_connection(db.engine)
+    log.info("database %s: applying migrations", safe_url(settings.database_url))
+    migrate(settings.database_url)
     simulator = None
     if settings.demo:
         simulator = start_in_thread()
@@ -99,6 +102,8 @@ def _start_checks(
     )
     try:
         verify_clan(client, settings.clan_id)
+        with db.session() as session:
+            claim_clan(session, settings.clan_id, settings.demo, datetime.now(UTC))
     except ConfigError:
         client.close()
         if simulator is not None:
@@ -122,6 +127,7 @@ class Pollers:
         self.lock = PollerLock(settings.database_url, settings.clan_id)
         self.tail = DatabaseTail(db, hub, IOLoop.current())
         self.system: ActorSystem | None = None
+        self.health = Health()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -149,6 +155,7 @@ class Pollers:
             roster_interval=s.roster_interval,
             profile_interval=s.profile_interval,
             max_rps=s.max_rps,
+            health=self.health,
         )
         system.add_listener(self.listener)
         system.start()
@@ -178,7 +185,15 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
     pollers = Pollers(settings, db, client, hub, listener)
     task = asyncio.ensure_future(pollers.run())
     try:
-        await _listen(settings, make_app(WebContext(db, hub)))
+        web = WebContext(
+            db,
+            hub,
+            health=pollers.health,
+            client=client,
+            roster_interval=settings.roster_interval,
+            profile_interval=settings.profile_interval,
+        )
+        await _listen(settings, make_app(web))
     finally:
         task.cancel()
         await asyncio.get_running_loop().run_in_executor(None, pollers.stop)

@@ -20,6 +20,8 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_API_ROOT = "https://www.bungie.net/Platform"
 DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
 DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
+# The demo never touches the file a real clan will use (CONTRACT §1).
+DEMO_DATABASE_URL = "sqlite:///clanactors-demo.db"
 
 
 class ConfigError(Exception):
@@ -199,6 +201,8 @@ def load_settings(
             raise ConfigError(f"{name} is set but empty")
         values[setting.field] = setting.parse(name, raw)
 
+    if "api_key" not in values and "database_url" not in values:
+        values["database_url"] = DEMO_DATABASE_URL
     settings = Settings(**values)
     if settings.api_key and not settings.clan_id:
         raise ConfigError("CLAN_ID is required when BUNGIE_API_KEY is set")

@@ -1,24 +1,29 @@
-"""What every actor shares: the context it runs in and message dispatch."""
+"""What every actor shares: the context it runs in, message dispatch and failure reports."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, field
+from traceback import format_exception
 from types import TracebackType
 from typing import Any
 
 import pykka
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from clanactors.activity_names import ActivityNames
-from clanactors.actors.messages import ChildFailed, Ping
+from clanactors.actors.messages import ChildFailed, Ping, Reconcile
+from clanactors.actors.refs import Peers
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock
+from clanactors.health import Health
 from clanactors.scheduler import Scheduler, Timer
 from clanactors.store.db import Database
 
 log = logging.getLogger(__name__)
+# Errors that mean "the database cannot answer now", as opposed to a bug.
+DATABASE_TROUBLE = (OperationalError, InterfaceError, DisconnectionError)
 DB_RETRY = 10.0  # seconds before a message that met a database error is handled again
 
 
@@ -35,8 +40,8 @@ class Context:
     names: ActivityNames
     clock: Clock
     scheduler: Scheduler
-    refs: dict[str, pykka.ActorRef[Any]] = field(default_factory=dict)
-    listeners: list[pykka.ActorRef[Any]] = field(default_factory=list)
+    peers: Peers = field(default_factory=Peers)
+    health: Health = field(default_factory=Health)
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
     database_down: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -53,54 +58,37 @@ class Context:
             log.error("database unavailable, retrying every %.0f s: %s", DB_RETRY, reason)
 
     def database_fine(self) -> None:
-        if self.database_down:
-            with self._lock:
-                was, self.database_down = self.database_down, False
-            if was:
-                log.info("database recovered")
-
-    def tell(self, name: str, message: Any) -> None:
-        """Tell one of the system's singleton actors (feed, view, stats, recorder, supervisor)."""
-        ref = self.refs.get(name)
-        if ref is None:
+        if not self.database_down:
             return
-        try:
-            ref.tell(message)
-        except pykka.ActorDeadError:
-            log.debug("%s is stopped; dropped %s", name, type(message).__name__)
-
-    def publish(self, message: Any) -> None:
-        """Tell every listener (the web hub); a stopped listener is forgotten."""
         with self._lock:
-            listeners = list(self.listeners)
-        for ref in listeners:
-            try:
-                ref.tell(message)
-            except pykka.ActorDeadError:
-                with self._lock:
-                    if ref in self.listeners:
-                        self.listeners.remove(ref)
-
-    def add_listener(self, ref: pykka.ActorRef[Any]) -> None:
-        with self._lock:
-            self.listeners.append(ref)
+            was, self.database_down = self.database_down, False
+        if was:
+            log.info("database recovered")
+            self.peers.reconciler.tell(Reconcile("the database recovered"))
 
 
 class BaseActor(pykka.ThreadingActor):
+    # A stop never waits on an actor stuck in a Bungie call: the process may exit.
+    use_daemon_thread = True
+    role = "actor"  # the supervisor's name for this kind of child
+
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
         self._timers: list[Timer] = []
+        self._doing = "starting"
 
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, Ping):
             return True
         self.ctx.note_handled()
+        self._doing = type(message).__name__
         try:
             result = self.handle(message)
-        except SQLAlchemyError as exc:
+        except DATABASE_TROUBLE as exc:
             # The database is down or locked: nothing is lost, the same message is tried
-            # again later (handlers are idempotent: upserts and dedupe keys).
+            # again later (handlers are idempotent: upserts and dedupe keys). Any other
+            # database error is a bug: the actor crashes and is restarted.
             self.ctx.database_trouble(exc)
             self.later(DB_RETRY, message)
             return None
@@ -121,11 +109,9 @@ class BaseActor(pykka.ThreadingActor):
         for timer in self._timers:
             timer.cancel()
 
-    # Supervised children (member and fireteam actors) name themselves for the report.
-    child_kind: str | None = None
-
-    def child_key(self) -> str:
-        raise NotImplementedError
+    def key(self) -> str:
+        """This child's name in the supervisor's books (a role, or role:member)."""
+        return self.role
 
     def on_failure(
         self,
@@ -133,8 +119,24 @@ class BaseActor(pykka.ThreadingActor):
         exception_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """A told message raised: the actor stops; its supervisor hears why, once."""
+        """A handler raised: the actor stops, and its supervisor hears why and when."""
         self.on_stop()
-        if self.child_kind is not None:
-            failed = ChildFailed(self.child_kind, self.child_key(), repr(exception_value))
-            self.ctx.tell("supervisor", failed)
+        error = f"{type(exception_value).__name__}: {exception_value}"
+        trace = "".join(format_exception(exception_type, exception_value, traceback))
+        self.ctx.peers.supervisor.tell(
+            ChildFailed(self.role, self.key(), error, self._doing, trace)
+        )
+
+
+class _PykkaFailureFilter(logging.Filter):
+    """Pykka logs every actor failure with a traceback; the supervisor already reports
+    each one once with what the actor was doing, so pykka's copy is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unhandled exception in")
+
+
+def quiet_pykka_failures() -> None:
+    logger = logging.getLogger("pykka")
+    if not any(isinstance(f, _PykkaFailureFilter) for f in logger.filters):
+        logger.addFilter(_PykkaFailureFilter())

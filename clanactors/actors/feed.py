@@ -1,4 +1,9 @@
-"""The feed actor: the only writer of `events`. Persist first, then publish."""
+"""The feed actor: the only writer of `events`. Persist first, then publish.
+
+An event that finishes recording work (an announced PGCR) is stored in the same
+transaction that deletes the work, and a roster poll is stored in the same transaction
+as the joins, leaves and online changes it implies: nothing is half done.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,27 @@ import logging
 from typing import Any
 
 from clanactors.actors.base import BaseActor
-from clanactors.actors.messages import EventStored, Record
+from clanactors.actors.messages import ApplyRoster, EventStored, Record
 from clanactors.events import StoredEvent
 from clanactors.store.eventlog import record_event
 from clanactors.store.live import EVENTS_CHANNEL, notify
+from clanactors.store.recording import finish
+from clanactors.store.roster import apply_roster
 
 log = logging.getLogger(__name__)
 
 
 class FeedActor(BaseActor):
+    role = "feed"
+
     def handle(self, message: Any) -> Any:
-        if isinstance(message, Record):
-            return self.record(message)
-        raise TypeError(f"unexpected message {message!r}")
+        match message:
+            case Record():
+                return self.record(message)
+            case ApplyRoster():
+                return self.apply_roster(message)
+            case _:
+                raise TypeError(f"unexpected message {message!r}")
 
     def record(self, message: Record) -> int | None:
         event = message.event
@@ -26,11 +39,28 @@ class FeedActor(BaseActor):
         # the event is stored (once, by its dedupe key) and only then published.
         with self.ctx.db.session() as session:
             event_id = record_event(session, event, self.ctx.clock.now())
+            if message.done is not None:
+                finish(session, message.done)
             if event_id is not None:
                 notify(session, EVENTS_CHANNEL, str(event_id))
         if event_id is None:
             log.debug("duplicate event key=%s", event.dedupe_key)
             return None
-        log.info("event id=%d kind=%s %s", event_id, event.kind, event.text)
-        self.ctx.publish(EventStored(StoredEvent(event_id, event)))
+        self._published(StoredEvent(event_id, event))
         return event_id
+
+    def apply_roster(self, message: ApplyRoster) -> bool:
+        """Store a roster poll; True once it is in the database."""
+        with self.ctx.db.session() as session:
+            stored = apply_roster(
+                session, self.ctx.clan_id, message.group, list(message.members), message.polled_at
+            )
+            for event in stored or ():
+                notify(session, EVENTS_CHANNEL, str(event.id))
+        for event in stored or ():
+            self._published(event)
+        return True
+
+    def _published(self, stored: StoredEvent) -> None:
+        log.info("event id=%d kind=%s %s", stored.id, stored.event.kind, stored.event.text)
+        self.ctx.peers.listeners.publish(EventStored(stored))

@@ -1,13 +1,14 @@
 """The fireteam actor: one per group of clan members playing one activity together.
 
 It owns the group's timer (the activity's start) and emits ONE `activity_started` for the
-whole fireteam. When the supervisor says the activity is over it hands the players to the
-recorder, which finds the instance and emits ONE finished event, and stops.
+whole fireteam, once the activity's name is known. When the tracker says the activity is
+over it hands the players to the recorder, which reads history for the instance and
+records ONE finished event, and stops.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
 from typing import Any
 
 from clanactors import events
@@ -17,34 +18,31 @@ from clanactors.actors.messages import (
     EmitStart,
     FireteamEnded,
     FireteamMembers,
+    FireteamSpec,
     Record,
 )
-from clanactors.events import ActivityRef
+from clanactors.bungie.errors import BungieError
+
+log = logging.getLogger(__name__)
+NAME_RETRY = 30.0  # seconds between tries to learn the activity's name
 
 
 class FireteamActor(BaseActor):
-    def __init__(
-        self,
-        ctx: Context,
-        fireteam_id: str,
-        activity: ActivityRef,
-        started_at: datetime,
-        members: dict[str, str],
-        announce: bool,
-        settle: float,
-    ) -> None:
+    role = "fireteam"
+
+    def __init__(self, ctx: Context, spec: FireteamSpec) -> None:
         super().__init__(ctx)
-        self.fireteam_id = fireteam_id
-        self.activity = activity
-        self.started_at = started_at
-        self.members = dict(members)  # membershipId -> display name
-        self.announce = announce
-        self.settle = settle
-        self.emitted = not announce
+        self.spec = spec
+        self.members = dict(spec.members)  # membershipId -> display name
+        self.emitted = not spec.announce
+        self.ended = False
+
+    def key(self) -> str:
+        return f"fireteam:{self.spec.fireteam_id}"
 
     def on_start(self) -> None:
-        if self.settle > 0:
-            self.later(self.settle, EmitStart())
+        if self.spec.settle > 0:
+            self.later(self.spec.settle, EmitStart())
         else:
             self._emit()
 
@@ -55,23 +53,28 @@ class FireteamActor(BaseActor):
             case EmitStart():
                 self._emit()
             case FireteamEnded():
-                self._emit()
-                self.ctx.tell(
-                    "recorder",
-                    ActivityEnded(message.players, self.activity.hash, self.started_at),
+                self.ctx.peers.recorder.tell(
+                    ActivityEnded(message.players, self.spec.activity_hash, self.spec.started_at)
                 )
-                self.stop()
+                self.ended = True
+                self._emit()
+                if self.emitted:
+                    self.stop()
             case _:
                 raise TypeError(f"unexpected message {message!r}")
 
     def _emit(self) -> None:
         if self.emitted or not self.members:
             return
+        try:
+            activity = self.ctx.names.resolve(self.spec.activity_hash)
+        except BungieError as exc:
+            # Never "Unknown activity" in the log: the start waits for the name.
+            log.debug("start of fireteam %s waits for its name: %s", self.spec.fireteam_id, exc)
+            self.later(NAME_RETRY, EmitStart())
+            return
         self.emitted = True
-        event = events.activity_started(self.members, self.activity, self.started_at)
-        self.ctx.tell("feed", Record(event))
-
-    child_kind = "fireteam"
-
-    def child_key(self) -> str:
-        return self.fireteam_id
+        event = events.activity_started(self.members, activity, self.spec.started_at)
+        self.ctx.peers.feed.tell(Record(event))
+        if self.ended:
+            self.stop()

@@ -11,7 +11,14 @@ import logging
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import KnownCharacters, MemberPresence, Poll, PollNow, PollPace
+from clanactors.actors.messages import (
+    KnownCharacters,
+    MemberPresence,
+    Poll,
+    PollNow,
+    PollPace,
+    ResendPresence,
+)
 from clanactors.bungie.errors import (
     BungieError,
     MaintenanceError,
@@ -31,6 +38,8 @@ REST_FACTOR = 4.0
 
 
 class MemberActor(BaseActor):
+    role = "member"
+
     def __init__(self, ctx: Context, member: RosterMember) -> None:
         super().__init__(ctx)
         self.member = member
@@ -49,6 +58,9 @@ class MemberActor(BaseActor):
                 self.next_poll = self.later(self._poll() * self._pace(), Poll())
             case PollNow():
                 self._poll_now()
+            case ResendPresence():
+                if self.presence is not None:
+                    self.ctx.peers.tracker.tell(MemberPresence(self.presence))
             case PollPace():
                 was_resting, self.resting = self.resting, message.resting
                 if was_resting and not self.resting:
@@ -98,13 +110,13 @@ class MemberActor(BaseActor):
             presence = derive_presence(state, self.ctx.clock.now())
         if presence.character_ids and presence.character_ids != self.characters:
             self.characters = presence.character_ids
-            self.ctx.tell("recorder", KnownCharacters(self.member.membership_id, self.characters))
+            self.ctx.peers.recorder.tell(
+                KnownCharacters(self.member.membership_id, self.characters)
+            )
         if presence != self.presence:
             self.presence = presence
-            self.ctx.tell("supervisor", MemberPresence(presence))
+            self.ctx.peers.tracker.tell(MemberPresence(presence))
         return interval
 
-    child_kind = "member"
-
-    def child_key(self) -> str:
-        return self.member.membership_id
+    def key(self) -> str:
+        return f"member:{self.member.membership_id}"

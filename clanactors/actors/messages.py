@@ -8,6 +8,7 @@ from typing import Any
 
 from clanactors.bungie.models import AccountStats, GroupInfo, RosterMember
 from clanactors.events import ActivityRef, Event, StoredEvent
+from clanactors.fireteams import Player
 from clanactors.presence import Presence
 
 
@@ -18,7 +19,66 @@ class Ping:
 
 @dataclass(frozen=True)
 class Poll:
-    """Time for the actor's next Bungie poll (sent by the scheduler)."""
+    """Time for the actor's next round of work (sent by the scheduler)."""
+
+
+# ----------------------------------------------------------------------- supervisor
+
+
+@dataclass(frozen=True)
+class ChildFailed:
+    role: str  # feed, recorder, member, fireteam, ...
+    key: str  # the role, or role:id for members and fireteams
+    error: str
+    doing: str  # the message it was handling
+    trace: str = ""
+
+
+@dataclass(frozen=True)
+class RestartChild:
+    key: str
+
+
+@dataclass(frozen=True)
+class StartMember:
+    member: RosterMember
+
+
+@dataclass(frozen=True)
+class StopMember:
+    membership_id: str
+
+
+@dataclass(frozen=True)
+class FireteamSpec:
+    fireteam_id: str
+    activity_hash: int
+    started_at: datetime
+    members: dict[str, str]  # membershipId -> display name
+    announce: bool
+    settle: float
+
+
+@dataclass(frozen=True)
+class StartFireteam:
+    spec: FireteamSpec
+
+
+@dataclass(frozen=True)
+class ToMember:
+    membership_id: str
+    message: Any
+
+
+@dataclass(frozen=True)
+class ToFireteam:
+    fireteam_id: str
+    message: Any
+
+
+@dataclass(frozen=True)
+class ToAllMembers:
+    message: Any
 
 
 # ----------------------------------------------------------------------- feed
@@ -27,9 +87,25 @@ class Poll:
 @dataclass(frozen=True)
 class Record:
     event: Event
+    done: str | None = None  # recording work finished by storing this event
 
 
-# ----------------------------------------------------------------------- supervisor
+@dataclass(frozen=True)
+class ApplyRoster:
+    group: GroupInfo | None
+    members: tuple[RosterMember, ...]
+    polled_at: datetime
+
+
+# ----------------------------------------------------------------------- tracker, members
+
+
+@dataclass(frozen=True)
+class RosterPolled:
+    """The clan's current members, after every roster poll."""
+
+    members: tuple[RosterMember, ...]
+    first: bool
 
 
 @dataclass(frozen=True)
@@ -38,15 +114,8 @@ class MemberPresence:
 
 
 @dataclass(frozen=True)
-class ChildFailed:
-    kind: str  # "member" or "fireteam"
-    key: str
-    error: str
-
-
-@dataclass(frozen=True)
-class RestartMember:
-    membership_id: str
+class ResendPresence:
+    """Tell the tracker your presence again (it restarted and lost its books)."""
 
 
 @dataclass(frozen=True)
@@ -61,16 +130,6 @@ class PollNow:
     """Something changed around this member: poll at once instead of waiting."""
 
 
-# ----------------------------------------------------------------------- fireteam
-
-
-@dataclass(frozen=True)
-class PlayerRef:
-    membership_id: str
-    membership_type: int
-    character_id: str | None
-
-
 @dataclass(frozen=True)
 class FireteamMembers:
     members: dict[str, str]  # membershipId -> display name, clan members only
@@ -78,7 +137,7 @@ class FireteamMembers:
 
 @dataclass(frozen=True)
 class FireteamEnded:
-    players: tuple[PlayerRef, ...]
+    players: tuple[Player, ...]
 
 
 @dataclass(frozen=True)
@@ -91,39 +150,37 @@ class EmitStart:
 
 @dataclass(frozen=True)
 class ActivityEnded:
-    """A fireteam's activity is over: find its instance in history, fetch its PGCR."""
+    """A fireteam's activity is over: read one member's history for it (others if private)."""
 
-    players: tuple[PlayerRef, ...]
+    players: tuple[Player, ...]
     activity_hash: int
     started_at: datetime
-    attempt: int = 0
 
 
 @dataclass(frozen=True)
 class CheckHistory:
-    """Look for activities a member finished that no poll saw (e.g. on going offline)."""
+    """Read what a member finished since their checkpoint (e.g. on going offline)."""
 
-    player: PlayerRef
-
-
-@dataclass(frozen=True)
-class Backfill:
-    """At start: catch up on history since the newest stored instance, per member."""
-
-    members: tuple[RosterMember, ...]
-    since: datetime
-
-
-@dataclass(frozen=True)
-class FetchPgcr:
-    instance_id: str
-    attempt: int = 0
+    membership_id: str
+    characters: tuple[str, ...] = ()  # the characters played; none known: all of them
 
 
 @dataclass(frozen=True)
 class KnownCharacters:
     membership_id: str
     character_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Wake:
+    """New recording work is in the database."""
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """Compare members' histories with the log (start, takeover, recovery, sweep)."""
+
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def stats_json(row: MemberStats) -> dict[str, int]:
 
 
 class StatsActor(BaseActor):
+    role = "stats"
+
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.members: dict[str, RosterMember] = {}
@@ -57,7 +59,7 @@ class StatsActor(BaseActor):
             for row in session.scalars(select(MemberStats)):
                 self.fetched[row.membership_id] = row
         if self.fetched:
-            self.ctx.tell("view", ViewStats({k: stats_json(v) for k, v in self.fetched.items()}))
+            self.ctx.peers.view.tell(ViewStats({k: stats_json(v) for k, v in self.fetched.items()}))
 
     def handle(self, message: Any) -> Any:
         match message:
@@ -139,4 +141,4 @@ class StatsActor(BaseActor):
             row.fetched_at = self.ctx.clock.now()
             session.merge(row)
         self.fetched[member.membership_id] = row
-        self.ctx.tell("view", ViewStats({member.membership_id: stats_json(row)}))
+        self.ctx.peers.view.tell(ViewStats({member.membership_id: stats_json(row)}))

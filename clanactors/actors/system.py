@@ -1,5 +1,5 @@
-"""Start the actors in dependency order, ping each so a failing start surfaces at once,
-and stop them in reverse order."""
+"""Build the actor system and run it: the supervisor starts every actor in dependency
+order (pinging each, so a failing start surfaces at once) and stops them in reverse."""
 
 from __future__ import annotations
 
@@ -9,28 +9,19 @@ from typing import Any, cast
 import pykka
 
 from clanactors.activity_names import ActivityNames
-from clanactors.actors.base import Context
-from clanactors.actors.feed import FeedActor
-from clanactors.actors.messages import Ping, ViewHealth
-from clanactors.actors.recorder import RecorderActor
-from clanactors.actors.stats import StatsActor
-from clanactors.actors.supervisor import Supervisor
-from clanactors.actors.view import ViewActor
+from clanactors.actors.base import Context, quiet_pykka_failures
+from clanactors.actors.messages import Ping, Reconcile, ViewHealth
+from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock, RealClock
+from clanactors.health import Health
 from clanactors.scheduler import Scheduler
 from clanactors.snapshot import Snapshot
 from clanactors.store.db import Database
+from clanactors.supervision import RestartPolicy
 
 log = logging.getLogger(__name__)
-
-ORDER = (
-    ("feed", FeedActor),
-    ("view", ViewActor),
-    ("stats", StatsActor),
-    ("recorder", RecorderActor),
-    ("supervisor", Supervisor),
-)
+DOWN = frozenset({"maintenance", "error"})
 
 
 class ActorSystem:
@@ -44,9 +35,12 @@ class ActorSystem:
         profile_interval: float,
         max_rps: float,
         clock: Clock | None = None,
+        health: Health | None = None,
+        policy: RestartPolicy | None = None,
     ) -> None:
         clock = clock or RealClock()
         self.scheduler = Scheduler(clock)
+        self.policy = policy
         self.ctx = Context(
             clan_id=clan_id,
             roster_interval=roster_interval,
@@ -57,39 +51,50 @@ class ActorSystem:
             names=ActivityNames(db, client, clock),
             clock=clock,
             scheduler=self.scheduler,
+            health=health or Health(),
         )
+        self.supervisor: pykka.ActorRef[Any] | None = None
+        self._bungie = client.status
 
     def add_listener(self, ref: pykka.ActorRef[Any]) -> None:
         """Subscribe an actor to EventStored and SnapshotChanged messages."""
-        self.ctx.add_listener(ref)
+        self.ctx.peers.listeners.add(ref)
 
     def start(self) -> None:
-        self.ctx.client.on_status_change = lambda status: self.ctx.tell("view", ViewHealth(status))
+        quiet_pykka_failures()
+        self.ctx.client.on_status_change = self._bungie_status
         self.scheduler.start()
         try:
-            for name, cls in ORDER:
-                ref = cls.start(self.ctx)
-                self.ctx.refs[name] = ref
-                ref.ask(Ping(), timeout=30)
+            self.supervisor = Supervisor.start(self.ctx, self.policy)
+            self.ctx.peers.supervisor.set(self.supervisor)
+            self.supervisor.ask(Ping(), timeout=60)
         except Exception:
             self.stop()
             raise
         log.info("actor system started for clan %s", self.ctx.clan_id)
 
+    def _bungie_status(self, status: str) -> None:
+        previous, self._bungie = self._bungie, status
+        self.ctx.peers.view.tell(ViewHealth(status))
+        if status == "ok" and previous in DOWN:
+            # What finished while Bungie was away is read from history now.
+            self.ctx.peers.reconciler.tell(Reconcile(f"Bungie is back after {previous}"))
+
     def snapshot(self) -> Snapshot:
-        return cast(Snapshot, self.ctx.refs["view"].ask("snapshot", timeout=10))
+        ref = self.ctx.peers.view.ref
+        assert ref is not None, "the view actor is not running"
+        return cast(Snapshot, ref.ask("snapshot", timeout=10))
 
     def stop(self) -> None:
         self.ctx.client.on_status_change = None
         self.scheduler.stop()
-        for name, _cls in reversed(ORDER):
-            ref = self.ctx.refs.pop(name, None)
-            if ref is None:
-                continue
+        supervisor, self.supervisor = self.supervisor, None
+        if supervisor is not None:
             try:
-                ref.stop(block=True, timeout=15)
+                supervisor.stop(block=True, timeout=STOP_WITHIN + 2)
             except pykka.Timeout:
-                log.warning("%s actor did not stop within 15 s", name)
+                log.warning("the actors did not stop within %.0f s", STOP_WITHIN + 2)
             except pykka.ActorDeadError:
                 pass
+        self.ctx.peers.supervisor.set(None)
         log.info("actor system stopped")

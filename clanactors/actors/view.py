@@ -34,6 +34,8 @@ SAVE_EVERY = 1.0
 
 
 class ViewActor(BaseActor):
+    role = "view"
+
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.group: GroupInfo | None = None
@@ -134,7 +136,7 @@ class ViewActor(BaseActor):
         if not parts and new.last_roster_sync == old.last_roster_sync:
             return
         self.snapshot = new
-        self.ctx.publish(SnapshotChanged(new, frozenset(parts)))
+        self.ctx.peers.listeners.publish(SnapshotChanged(new, frozenset(parts)))
         if not self.save_scheduled:  # at most one write a second
             self.save_scheduled = True
             self.later(SAVE_EVERY, SaveSnapshot())

@@ -23,6 +23,7 @@ from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import events_after
 from clanactors.store.models import EventRow
+from clanactors.store.roster import claim_clan
 
 
 class Rig:
@@ -59,6 +60,9 @@ class Rig:
             max_rps=1000,
             backoff=0.01,
             throttle_floor=0.2,
+            # The client paces on real time while the scene runs on simulated time: a
+            # short real pause between maintenance probes is minutes of the scene.
+            probe_every=0.5,
         )
         self.system = ActorSystem(
             clan_id=self.sim.clan_id,
@@ -69,6 +73,8 @@ class Rig:
             max_rps=1000,
             clock=self.clock,
         )
+        with self.db.session() as session:
+            claim_clan(session, self.sim.clan_id, False, self.clock.now())
         for listener in listeners:
             self.system.add_listener(listener)
         self.system.start()

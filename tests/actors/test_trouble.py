@@ -106,8 +106,8 @@ def test_a_member_actor_that_raises_is_restarted(
     h.world.script_play([victim], PROPHECY, minutes=10, cleared=True)
     h.run(90)
     assert calls[victim] >= 2  # polled again after the crash
-    supervisor = h.system.ctx.refs["supervisor"]
-    assert supervisor.is_alive()
+    supervisor = h.system.ctx.peers.supervisor.ref
+    assert supervisor is not None and supervisor.is_alive()
     crash_logs = [r for r in caplog.records if "crashed" in r.getMessage()]
     assert (
         len(crash_logs) == 1 and h.world.members[victim].bungie_name in crash_logs[0].getMessage()
@@ -121,11 +121,11 @@ def test_a_database_error_delays_an_event_but_never_loses_it(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from clanactors.actors import feed as feed_module
+    from clanactors.store import roster as roster_store
 
     h = harness
     h.start()
-    real = feed_module.record_event
+    real = roster_store.record_event
     failures = {"left": 2}
 
     def flaky(session, event, recorded_at):  # type: ignore[no-untyped-def]
@@ -134,7 +134,7 @@ def test_a_database_error_delays_an_event_but_never_loses_it(
             raise OperationalError("INSERT", {}, Exception("database is locked"))
         return real(session, event, recorded_at)
 
-    monkeypatch.setattr(feed_module, "record_event", flaky)
+    monkeypatch.setattr(roster_store, "record_event", flaky)
     newcomer = h.world.script_join()
     h.run(30)
     assert h.events("member_joined") == []  # not stored yet, so not published either

@@ -45,8 +45,7 @@ def event_ids(frames: list[dict]) -> list[int]:
 
 def record(live: Live, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        live.h.system.ctx.tell(
-            "feed",
+        live.h.system.ctx.peers.feed.tell(
             Record(
                 events.member_online(
                     str(4611686018000000000 + i), f"M{i}", T0 + timedelta(seconds=i)

@@ -1,0 +1,84 @@
+"""The roster actor: polls the clan's member list (and now and then its name and motto).
+
+Each poll goes to the feed (stored with the joins, leaves and online changes it implies,
+in one transaction), to the tracker (who is online gets a polling actor), to the view,
+and, when who is in the clan changed, to stats and the reconciler.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from clanactors.actors.base import BaseActor, Context
+from clanactors.actors.messages import ApplyRoster, Poll, RosterChanged, RosterPolled, ViewRoster
+from clanactors.bungie.errors import AuthError, BungieError, ThrottledError
+from clanactors.bungie.models import GroupInfo
+from clanactors.polling import Backoff
+
+log = logging.getLogger(__name__)
+
+GROUP_REFRESH = timedelta(hours=1)
+PROBE_EVERY = 120.0  # while Bungie is down, look again this often
+AUTH_RETRY = 600.0
+STORE_WAIT = 30.0
+
+
+class RosterActor(BaseActor):
+    role = "roster"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.group: GroupInfo | None = None
+        self.group_fetched: datetime | None = None
+        self.ids: frozenset[str] | None = None
+        self.backoff = Backoff(ctx.roster_interval, PROBE_EVERY, "roster poll")
+
+    def on_start(self) -> None:
+        self.actor_ref.tell(Poll())
+
+    def handle(self, message: Any) -> Any:
+        match message:
+            case Poll():
+                self.later(self._poll(), Poll())
+            case _:
+                raise TypeError(f"unexpected message {message!r}")
+
+    def _poll(self) -> float:
+        client = self.ctx.client
+        now = self.ctx.clock.now()
+        if self.group_fetched is None or now - self.group_fetched > GROUP_REFRESH:
+            # The clan's name and motto are decoration: their failure never stops the roster.
+            try:
+                self.group = client.get_group(self.ctx.clan_id)
+                self.group_fetched = now
+            except BungieError as exc:
+                log.debug("clan details unavailable, will retry: %s", exc)
+        try:
+            members = tuple(client.get_roster(self.ctx.clan_id))
+        except ThrottledError as exc:
+            return max(exc.retry_after, self.ctx.roster_interval)
+        except AuthError:
+            self.backoff.failed("Bungie rejected the API key")
+            return AUTH_RETRY
+        except BungieError as exc:
+            return self.backoff.failed(str(exc))
+        self.backoff.succeeded()
+        now = self.ctx.clock.now()
+        peers = self.ctx.peers
+        # Asked, not told: who is in the clan is stored before anyone acts on it (the
+        # feed never asks back, so this cannot deadlock).
+        stored = peers.feed.ask(ApplyRoster(self.group, members, now), timeout=STORE_WAIT)
+        if stored is not True:
+            log.debug("roster not stored yet (database trouble); polling again soon")
+            return self.ctx.roster_interval
+        first = self.ids is None
+        peers.tracker.tell(RosterPolled(members, first))
+        peers.view.tell(ViewRoster(self.group, members, now))
+        ids = frozenset(m.membership_id for m in members)
+        if ids != self.ids:
+            self.ids = ids
+            peers.stats.tell(RosterChanged(members))
+            peers.reconciler.tell(RosterChanged(members))
+        return self.ctx.roster_interval
