@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import tornado.web
+from sqlalchemy.exc import SQLAlchemyError
 
 from clanactors.bungie.errors import ResponseShapeError
 from clanactors.bungie.models import parse_pgcr
 from clanactors.clock import utc_iso
 from clanactors.server.base import BaseHandler
+from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after
 from clanactors.store.queries import activity_json, member_recent, pgcr_payload
+from clanactors.store.recording import Backlog, backlog
 
 ID = re.compile(r"[0-9]{1,20}")
 
@@ -121,17 +126,64 @@ class FeedHandler(ApiHandler):
 
 
 class HealthHandler(ApiHandler):
+    """CONTRACT §3: the truth about Bungie, the database, the roster and recording."""
+
     async def get(self) -> None:
+        ctx = self.ctx
         loop = asyncio.get_running_loop()
-        database_ok = await loop.run_in_executor(None, self.ctx.db.ping)
-        bungie = self.ctx.hub.snapshot.bungie  # the polling process's view, in any process
-        healthy = database_ok and bungie == "ok"
+        try:
+            backlog = await loop.run_in_executor(None, _read_backlog, ctx.db)
+        except SQLAlchemyError as exc:
+            ctx.database.failed(exc)
+            backlog = None
+        else:
+            ctx.database.worked()
+        snapshot = ctx.hub.snapshot
+        # In the polling process the client knows best; elsewhere the poller's snapshot.
+        bungie = ctx.client.status if ctx.health is not None and ctx.client else snapshot.bungie
+        now = datetime.now(UTC)
+        lag = (now - backlog.oldest).total_seconds() if backlog and backlog.oldest else 0.0
+        health = ctx.health.view() if ctx.health is not None else None
+        reasons = []
+        if backlog is None:
+            reasons.append("database")
+        if bungie != "ok":
+            reasons.append("bungie")
+        if health is not None and health.restarting:
+            reasons.append("restarting: " + ", ".join(health.restarting))
+        synced = snapshot.last_roster_sync
+        stale_after = 3 * ctx.roster_interval
+        if synced is not None:
+            synced_at = datetime.fromisoformat(synced.replace("Z", "+00:00"))
+            if (now - synced_at).total_seconds() > stale_after:
+                reasons.append("roster stale")
+        elif time.monotonic() - ctx.started > stale_after:
+            reasons.append("roster never synced")
+        if lag > 2 * ctx.profile_interval:
+            reasons.append("recording lags")
+        live_wait = ctx.client.live_wait() if ctx.health is not None and ctx.client else 0.0
+        slowed = live_wait > ctx.profile_interval / 2
         self.write_json(
             {
-                "status": "ok" if healthy else "degraded",
+                "status": "degraded" if reasons else "ok",
+                "reasons": reasons,
                 "bungie": bungie,
-                "database": "ok" if database_ok else "error",
-                "lastRosterSync": self.ctx.hub.snapshot.last_roster_sync,
+                "database": "error" if backlog is None else "ok",
+                "lastRosterSync": synced,
+                "recording": {
+                    "backlog": backlog.count if backlog else None,
+                    "lagSeconds": round(lag, 1),
+                },
+                "presence": {"slowed": slowed, "waitSeconds": round(live_wait, 1)},
+                "actors": {
+                    "restarts": health.restarts if health else 0,
+                    "restarting": list(health.restarting) if health else [],
+                },
             },
-            status=200 if database_ok else 503,
+            status=503 if backlog is None else 200,
         )
+
+
+def _read_backlog(db: Database) -> Backlog:
+    with db.session() as session:
+        return backlog(session)

@@ -6,7 +6,7 @@ import tornado.web
 
 from clanactors.paths import web_dir
 from clanactors.server import api, pages
-from clanactors.server.base import NotFoundHandler, WebContext
+from clanactors.server.base import NotFoundHandler, StaticFiles, WebContext, log_request
 from clanactors.server.ws import MAX_FRAME, QUEUE_LIMIT, LiveSocket
 
 ID = r"([0-9]+|[^/]+)"
@@ -37,6 +37,8 @@ def make_app(
         default_handler_args=c,
         template_path=str(web / "templates"),
         static_path=str(web / "static"),
+        static_handler_class=StaticFiles,
+        log_function=log_request,
         autoescape="xhtml_escape",
         compress_response=True,
         xsrf_cookies=False,

@@ -6,25 +6,98 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 import tornado.web
+from sqlalchemy.exc import SQLAlchemyError
+from tornado.log import access_log
 
+from clanactors.bungie.client import BungieClient
+from clanactors.health import Health
 from clanactors.server.hub import Hub
 from clanactors.store.db import Database
 
 log = logging.getLogger(__name__)
 
 
+class DatabaseState:
+    """Whether the web side's last database read worked; logs only the changes."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self, exc: Exception) -> None:
+        if not self.down:
+            self.down = True
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            log.error("database unavailable; serving from memory where possible: %s", reason)
+
+    def worked(self) -> None:
+        if self.down:
+            self.down = False
+            log.info("database reachable again")
+
+
+class DatabaseUnavailable(tornado.web.HTTPError):
+    def __init__(self) -> None:
+        super().__init__(503, "the database is unavailable; try again shortly")
+
+
 @dataclass
 class WebContext:
     db: Database
     hub: Hub
+    health: Health | None = None  # the poller's own health, in the polling process
+    client: BungieClient | None = None
+    roster_interval: float = 60.0
+    profile_interval: float = 30.0
+    database: DatabaseState = field(default_factory=DatabaseState)
+    started: float = field(default_factory=time.monotonic)
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log line, left out for requests answered during a logged outage."""
+    if getattr(handler, "quiet_log", False):
+        return
+    status = handler.get_status()
+    if status < 400:
+        method = access_log.info
+    elif status < 500:
+        method = access_log.warning
+    else:
+        method = access_log.error
+    took = 1000.0 * handler.request.request_time()
+    method(
+        "%d %s %s (%s) %.2fms",
+        status,
+        handler.request.method,
+        handler.request.uri,
+        handler.request.remote_ip,
+        took,
+    )
+
+
+class StaticFiles(tornado.web.StaticFileHandler):
+    """Static files; a malformed path (a NUL byte, bad encoding) is a 400, never a 500."""
+
+    def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\x00" in absolute_path:
+            raise tornado.web.HTTPError(400, "malformed path")
+        return super().validate_absolute_path(root, absolute_path)
+
+    @classmethod
+    def get_absolute_path(cls, root: str, path: str) -> str:
+        if "\x00" in path:
+            raise tornado.web.HTTPError(400, "malformed path")
+        return super().get_absolute_path(root, path)
 
 
 class BaseHandler(tornado.web.RequestHandler):
+    quiet_log = False
+
     def initialize(self, ctx: WebContext) -> None:
         self.ctx = ctx
 
@@ -43,13 +116,28 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(payload, ensure_ascii=False))
 
     async def in_db(self, fn: Any, *args: Any) -> Any:
-        """Run a database read on a worker thread with its own session (never the IOLoop)."""
+        """Run a database read on a worker thread with its own session (never the IOLoop).
+        Raises DatabaseUnavailable (a 503) when the database cannot answer."""
 
         def work() -> Any:
             with self.ctx.db.session() as session:
                 return fn(session, *args)
 
-        return await asyncio.get_running_loop().run_in_executor(None, work)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, work)
+        except SQLAlchemyError as exc:
+            self.ctx.database.failed(exc)
+            raise DatabaseUnavailable() from None
+        self.ctx.database.worked()
+        return result
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, DatabaseUnavailable):
+            self.quiet_log = True  # DatabaseState logs the outage once, not per request
+            return
+        if isinstance(value, tornado.web.HTTPError) and value.status_code < 500:
+            return  # the access log has it: one line per request
+        super().log_exception(typ, value, tb)
 
     def write_body(self, body: bytes) -> None:
         """A JSON body serialised ahead of time (the hub's snapshot parts)."""

@@ -12,6 +12,7 @@ import gc
 import json
 import logging
 import struct
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -88,6 +89,9 @@ def event_frame(event: StoredEvent) -> str:
     return json.dumps({"type": "event", "event": event.to_json()}, ensure_ascii=False)
 
 
+FEED_MEMORY = 50
+
+
 class Hub:
     """Lives on the IOLoop thread; never touched from another thread."""
 
@@ -96,6 +100,8 @@ class Hub:
         self.last_event_id = 0
         self.clients: set[Client] = set()
         self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
+        # The newest event frames, so the front page has a feed while the database is down.
+        self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -109,6 +115,7 @@ class Hub:
 
     def on_event(self, event_id: int, frame: str) -> None:
         self.last_event_id = max(self.last_event_id, event_id)
+        self.recent_frames.append(frame)
         wire = wire_frame(frame)
         for client in list(self.clients):
             client.send_live(event_id, frame, wire)
