@@ -134,6 +134,7 @@ class SimCharacter:
     last_activity_hash: int
     last_activity_started: datetime
     history: list[HistoryRow] = field(default_factory=list)  # oldest first
+    minutes_base: int = 0  # minutesPlayedTotal at the simulation's epoch
 
 
 @dataclass
@@ -183,9 +184,13 @@ class SimMember(Player):
     base: Stats = field(default_factory=Stats)
     earned: Stats = field(default_factory=Stats)
     in_clan: bool = True
+    left_at: datetime | None = None  # when the member decided to leave the clan
+    leaving: bool = False  # decided while online: leaves at logout
+    promoted_at: datetime | None = None  # a Beginner becomes a Member at the next day
     online: bool = False
     last_status_change: datetime = datetime(2020, 1, 1)
     session_end: datetime | None = None
+    session_token: int = 0  # tells a session's planned logout from a stale one
     character_index: int = 0  # the character played this session
     # "orbit" / "activity" while online; the play id while in an activity.
     play_id: int | None = None
@@ -202,20 +207,20 @@ def make_characters(rng: random.Random, now: datetime, count: int) -> list[SimCh
     characters = []
     for class_type in classes:
         last = now - timedelta(days=rng.uniform(1, 400))
-        characters.append(
-            SimCharacter(
-                character_id=_id(rng, "2305843009"),
-                class_type=class_type,
-                race=rng.choice(RACE_HASHES),
-                gender=rng.choice(GENDER_HASHES),
-                emblem=rng.choice(EMBLEM_HASHES),
-                light=rng.randint(1900, 2010),
-                minutes_total=rng.randint(2_000, 150_000),
-                date_last_played=last,
-                last_activity_hash=82913930,
-                last_activity_started=last - timedelta(minutes=rng.randint(5, 90)),
-            )
+        character = SimCharacter(
+            character_id=_id(rng, "2305843009"),
+            class_type=class_type,
+            race=rng.choice(RACE_HASHES),
+            gender=rng.choice(GENDER_HASHES),
+            emblem=rng.choice(EMBLEM_HASHES),
+            light=rng.randint(1900, 2010),
+            minutes_total=rng.randint(2_000, 150_000),
+            date_last_played=last,
+            last_activity_hash=82913930,
+            last_activity_started=last - timedelta(minutes=rng.randint(5, 90)),
         )
+        character.minutes_base = character.minutes_total
+        characters.append(character)
     return characters
 
 

@@ -289,7 +289,7 @@ def parse_components(raw: str) -> set[int]:
 
 
 def find_member(world: World, membership_type: int, membership_id: str) -> SimMember:
-    member = world.members.get(membership_id)
+    member = world.member(membership_id)
     if member is None:
         raise SimError(
             1601,

@@ -1,7 +1,16 @@
 """The simulated Bungie.net API over HTTP (Tornado): real paths, envelope and errors.
 
-Besides the Bungie paths under /Platform/ it answers /sim/clan (the clan to configure)
-and /sim/stats (requests served per endpoint, and the world's own counts).
+Besides the Bungie paths under /Platform/ it answers paths of its own, in plain JSON
+(errors as 400 `{"error": ...}`), for whoever runs it:
+
+- `GET /sim/clan` → `{"groupId", "name"}`: the clan to configure as CLAN_ID;
+- `GET /sim/stats` → requests served per endpoint, and the world's own counts;
+- `GET /sim/record?since=ISO&kinds=...` → the world's own record of what happened:
+  `{"record": [{"at", "kind", "members", "activityHash", "instanceId", "cleared"}],
+  "private": [membershipId], "now"}`. Kinds: `started` and `finished` (an activity
+  instance; `finished` says whether it was `cleared`, exactly as its history entries'
+  completed == 1 and completionReason == 0 do), `joined`, `left`, `online`, `offline`.
+  `members` are clan members only, never guests.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import tornado.httpserver
@@ -23,8 +32,8 @@ import tornado.web
 from clanactors.clock import Clock, ScaledClock
 from clanactors.sim import render
 from clanactors.sim.faults import Faults
-from clanactors.sim.render import SimError
-from clanactors.sim.world import World
+from clanactors.sim.render import SimError, iso
+from clanactors.sim.world import KINDS, Happening, World
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +54,14 @@ class Simulator:
         *,
         pgcr_delay: timedelta = timedelta(0),
         faults: Faults | None = None,
+        warmup: timedelta = timedelta(days=2),
     ) -> None:
         self.world = World(
-            seed=seed, members=members, clock=clock or ScaledClock(), pgcr_delay=pgcr_delay
+            seed=seed,
+            members=members,
+            clock=clock or ScaledClock(),
+            pgcr_delay=pgcr_delay,
+            warmup=warmup,
         )
         self.faults = faults or Faults()
         self.requests: Counter[str] = Counter()  # by endpoint
@@ -63,6 +77,17 @@ class Simulator:
             self.requests[endpoint] += 1
             if path:
                 self.paths[path] += 1
+
+    def record(self, since: datetime | None, kinds: frozenset[str]) -> dict[str, Any]:
+        self.world.sync()
+        with self.world.lock:
+            world = self.world
+            found = [
+                h for h in world.record if h.kind in kinds and (since is None or h.at >= since)
+            ]
+            private = [m.membership_id for m in world.roster() if m.private]
+            now = world.now
+        return {"record": [happening_json(h) for h in found], "private": private, "now": iso(now)}
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -299,6 +324,60 @@ class SimStatsHandler(SimClanHandler):
         self.finish(json.dumps(self.sim.stats()))
 
 
+def happening_json(happening: Happening) -> dict[str, Any]:
+    return {
+        "at": iso(happening.at),
+        "kind": happening.kind,
+        "members": list(happening.members),
+        "activityHash": happening.activity_hash,
+        "instanceId": happening.instance_id,
+        "cleared": happening.cleared,
+    }
+
+
+class SimJsonHandler(SimClanHandler):
+    """A /sim/ path: plain JSON in and out, errors as `{"error": ...}`."""
+
+    def send_json(self, body: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.send_json({"error": self._reason}, status_code)
+
+
+class SimRecordHandler(SimJsonHandler):
+    """GET /sim/record?since=ISO&kinds=started,finished,joined,left,online,offline
+
+    `since` (ISO-8601; without an offset it is UTC) keeps happenings at or after it;
+    without it, everything the world has recorded since it began playing. `kinds`, a
+    comma-separated list, keeps those kinds; without it (or empty), all of them.
+    Oldest first."""
+
+    def get(self) -> None:
+        raw_since = self.get_query_argument("since", None)
+        since = None
+        if raw_since:
+            try:
+                since = datetime.fromisoformat(raw_since.strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.send_json({"error": f"since: not an ISO-8601 time: {raw_since!r}"}, 400)
+                return
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+        raw_kinds = self.get_query_argument("kinds", None) or ""
+        kinds = frozenset(k.strip() for k in raw_kinds.split(",") if k.strip()) or KINDS
+        if kinds - KINDS:
+            unknown = ", ".join(sorted(kinds - KINDS))
+            self.send_json(
+                {"error": f"kinds: unknown {unknown}; known: {', '.join(sorted(KINDS))}"}, 400
+            )
+            return
+        self.send_json(self.sim.record(since, kinds))
+
+
 ID = r"([0-9]+)"
 P = r"(?i)/Platform"
 
@@ -326,6 +405,7 @@ def make_sim_app(sim: Simulator) -> tornado.web.Application:
             (r"/common/destiny2_content/json/en/(\w+)-(.+)\.json", ComponentContentHandler, ctx),
             (r"/sim/clan", SimClanHandler, ctx),
             (r"/sim/stats", SimStatsHandler, ctx),
+            (r"/sim/record", SimRecordHandler, ctx),
         ],
         log_function=_log_request,
     )

@@ -1,17 +1,25 @@
 """The simulated clan's life: sessions, fireteams, activities, clears, joins and leaves.
 
 A discrete-event simulation on an injected clock. Every API request first calls `sync()`,
-which plays all scheduled happenings up to the clock's now, in (time, sequence) order, with
-one seeded RNG: the same seed and start give the same world, however often it is asked.
-The world starts `warmup` before its start time so that history, stats and online status
-are already in a steady state when the first request arrives.
+which plays all scheduled happenings up to the clock's now, in (time, sequence) order.
+
+The world is a function of its seed and the wall clock, not of when it was built (see
+timeline.py): the clan's people come from the seed; who is online when from a presence
+stream per (seed, day, member); joins and leaves from one churn stream from a fixed epoch;
+and what members play inside a day from a generator seeded by (seed, day), starting from a
+known state: nobody online at the day's boundary (10:00 UTC), "last seen" fields read off
+the presence stream. A world built at T plays from the start of the day holding T - warmup,
+so two worlds with the same seed agree on everything both have played: roster, online
+state, activity history, PGCRs and the record of happenings.
+
+Scripted scenes (`script_*`) are interventions: they draw from their own generator and the
+rest of that day then differs from an unscripted world's.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import random
 import threading
 from collections import Counter, deque
@@ -28,8 +36,21 @@ from clanactors.sim.people import (
     Player,
     SimCharacter,
     SimMember,
+    Stats,
     make_guest,
     make_member,
+)
+from clanactors.sim.timeline import (
+    EPOCH,
+    Change,
+    Churn,
+    Session,
+    carried,
+    chunk_of,
+    chunk_start,
+    sessions,
+    sessions_back,
+    stream,
 )
 
 
@@ -61,6 +82,43 @@ RULES: dict[str, Rule] = {
 }
 PVP = ("crucible", "gambit")
 ALPHA, BRAVO = 16, 17
+INSTANCES_PER_DAY = 100_000  # instance ids of a day: base + day * this + a counter
+FIT_MARGIN_MINUTES = 2.0  # an activity ends at least this long before its players log off
+ACTIVE_SHARE = 0.7  # share of online time spent in activities, for lifetime stats
+
+
+def rest(member: SimMember, character: SimCharacter, at: datetime) -> None:
+    """The character as its player leaves it when logging off at `at`."""
+    character.date_last_played = at
+    character.last_activity_hash = ORBIT_HASH
+    character.last_activity_started = at
+    character.minutes_total = played_minutes(member, character, at)
+
+
+def promote(member: SimMember, moment: datetime) -> None:
+    """A newcomer is made a Member at the first day boundary after their time is up."""
+    if member.rank == 1 and member.promoted_at is not None and member.promoted_at <= moment:
+        member.rank = 2
+
+
+def played_minutes(member: SimMember, character: SimCharacter, at: datetime) -> int:
+    """minutesPlayedTotal after a session ending at `at`: grows with the calendar at the
+    member's habitual pace, so it never depends on which days were played."""
+    days = max((at - EPOCH).total_seconds() / 86400, 0.0)
+    per_day = member.sessions_per_day * member.session_minutes / len(member.characters)
+    return character.minutes_base + int(days * per_day)
+
+
+def grown(member: SimMember, days: int) -> Stats:
+    """Lifetime stats `days` after the epoch (or the member's joining): the seed's figures
+    grown at the member's habitual pace. Activities played afterwards add to them."""
+    base = member.base
+    hours = base.seconds_played / 3600
+    if days <= 0 or hours <= 0:
+        return base
+    daily_hours = member.sessions_per_day * member.session_minutes / 60 * ACTIVE_SHARE
+    factor = 1 + days * daily_hours / hours
+    return Stats(**{name: round(value * factor) for name, value in vars(base).items()})
 
 
 @dataclass
@@ -104,6 +162,9 @@ class Instance:
     teams: dict[int, tuple[int, float]] = field(default_factory=dict)  # team -> standing, score
 
 
+KINDS = frozenset({"started", "finished", "online", "offline", "joined", "left"})
+
+
 @dataclass(frozen=True)
 class Happening:
     """A line of the world's own record, for tests and benchmarks."""
@@ -128,44 +189,65 @@ class World:
         pgcr_delay: timedelta = timedelta(0),
     ) -> None:
         self.clock = clock or RealClock()
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.catalog: Catalog = load_catalog()
         self.target_members = members
         self.pgcr_delay = pgcr_delay
         self.lock = threading.RLock()
-        self.start = self.clock.now().replace(microsecond=0)
-        self.now = self.start - warmup
-        self.group_id = str(self.rng.randrange(1_000_000, 9_999_999))
+        # The clan's people: a function of the seed alone (and drawn in the same order as
+        # before days were seeded, so a seed keeps its clan).
+        identity = random.Random(seed)
+        self.group_id = str(identity.randrange(1_000_000, 9_999_999))
         self.clan_name = "Lighthouse Keepers"
         self.motto = "Eyes up, Guardian. Raids on Friday."
-        self.created_at = self.start - timedelta(days=6 * 365 + 40)
-        self._queue: list[tuple[datetime, int, str, Any]] = []
-        self._seq = itertools.count()
-        self._next_play = itertools.count(1)
-        self._next_instance = itertools.count(15_800_000_000 + self.rng.randrange(10**8))
+        self.created_at = EPOCH - timedelta(days=6 * 365 + 40)
+        self._instance_base = 15_800_000_000 + identity.randrange(10**8)
+        self.guests = [make_guest(identity, EPOCH) for _ in range(300)]
         self.members: dict[str, SimMember] = {}  # everyone ever in the clan, by id
-        self.plays: dict[int, Play] = {}
-        self.instances: dict[str, Instance] = {}
-        self.record: deque[Happening] = deque(maxlen=200_000)
-        self.counts: Counter[str] = Counter()
-        self.guests = [make_guest(self.rng, self.now) for _ in range(300)]
-
         for i in range(members):
-            rank = 5 if i == 0 else 3 if i < 3 else 1 if self.rng.random() < 0.1 else 2
-            member = make_member(self.rng, self.now, rank=rank)
+            rank = 5 if i == 0 else 3 if i < 3 else 1 if identity.random() < 0.1 else 2
+            member = make_member(identity, EPOCH, rank=rank)
             if i == 0:
                 member.joined_at = self.created_at
             self.members[member.membership_id] = member
         everyone = list(self.members.values())
         for member, name in zip(
-            self.rng.sample(everyone[1:], len(SPECIAL_NAMES)), SPECIAL_NAMES, strict=True
+            identity.sample(everyone[1:], len(SPECIAL_NAMES)), SPECIAL_NAMES, strict=True
         ):
             member.name = name
-        for member in self.rng.sample(everyone[1:], private_members):
+        for member in identity.sample(everyone[1:], private_members):
             member.private = True
-        for member in everyone:
-            self._schedule(self._next_login(member, self.now), "login", member.membership_id)
-        self._schedule(self.now + self._churn_gap(), "churn", None)
+        self.churn = Churn(seed, everyone, members)
+        self.script_rng = stream(seed, "script")  # scripted scenes never touch a day's own
+
+        self.start = self.clock.now().replace(microsecond=0)
+        self.day = chunk_of(self.start - warmup)
+        self.simulated_from = chunk_start(self.day)
+        self.now = self.simulated_from
+        self.rng = stream(seed, "play", self.day)
+        self._next_instance = itertools.count(self._instance_base)
+        self._queue: list[tuple[datetime, int, str, Any]] = []
+        self._seq = itertools.count()
+        self._next_play = itertools.count(1)
+        self.plays: dict[int, Play] = {}
+        self.instances: dict[str, Instance] = {}
+        self.record: deque[Happening] = deque(maxlen=200_000)
+        self.counts: Counter[str] = Counter()
+
+        for change in self.churn.until(self.simulated_from):
+            if change.kind == "joined":
+                self.members[change.member.membership_id] = change.member
+            else:
+                change.member.in_clan = False
+        self.first_day = self.day
+        self._unrecalled: set[str] = set()
+        self._present: list[SimMember] | None = None
+        for member in self.members.values():
+            if member.left_at is not None and member.left_at < chunk_start(self.day - 1):
+                self._unrecalled.add(member.membership_id)  # long gone: recalled if asked
+            else:
+                self._restore(member)
+        self._schedule(self.simulated_from, "day", self.day)
         self.advance_to(self.start)
 
     # ------------------------------------------------------------------ time
@@ -186,17 +268,100 @@ class World:
     def _schedule(self, at: datetime, kind: str, arg: Any) -> None:
         heapq.heappush(self._queue, (at, next(self._seq), kind, arg))
 
+    def _on_day(self, day: int) -> None:
+        """A new day: its own generator and instance ids, its sessions, joins and leaves.
+
+        Whoever is online now (nobody is in an activity at a boundary) goes back to orbit,
+        and the new day's generator decides what they do next: from here on nothing
+        depends on how the days before were played."""
+        self.day = day
+        self.rng = stream(self.seed, "play", day)
+        self._next_instance = itertools.count(self._instance_base + day * INSTANCES_PER_DAY)
+        end = chunk_start(day + 1)
+        changes = self.churn.until(end)
+        for member in self.present():
+            promote(member, self.now)
+            if member.online and member.play_id is None and member.session_end is not None:
+                self._to_orbit(member)
+                self._plan_logout(member, member.session_end)
+                self._schedule_decide(member, self.rng.uniform(30, 240))
+        people = [*self.present(), *(c.member for c in changes if c.kind == "joined")]
+        for member in people:
+            for session in sessions(self.seed, member, day):
+                self._schedule(
+                    session.login,
+                    "login",
+                    (member.membership_id, session.logout, session.character_index),
+                )
+        for change in changes:
+            self._schedule(change.at, "join" if change.kind == "joined" else "leave", change)
+        self._schedule(end, "day", day + 1)
+
+    def _restore(self, member: SimMember) -> None:
+        """Set what a member carries into the first day from earlier days' presence: the
+        session they are in, or when they were last seen and on which character, and each
+        character's last logout. Looks back day by day until every character is found;
+        nothing earlier is played."""
+        first = self.first_day
+        going = carried(self.seed, member, first)
+        if member.left_at is not None and member.left_at < self.simulated_from:
+            member.in_clan = going is not None  # decided mid-session: goes at logout
+            member.leaving = member.in_clan
+        lowest = max(0, chunk_of(member.joined_at))
+        highest = first - 1
+        if member.left_at is not None:
+            highest = min(highest, chunk_of(member.left_at))
+        pending = set(range(len(member.characters)))
+        latest = None
+        for found in sessions_back(self.seed, member, highest, lowest):
+            for session in reversed(found):
+                if session == going:
+                    continue
+                latest = latest or session
+                if session.character_index in pending:
+                    pending.discard(session.character_index)
+                    rest(member, member.characters[session.character_index], session.logout)
+            if not pending:
+                break
+        if going is not None:
+            self._carry_session(member, going)
+        elif latest is not None:
+            member.last_status_change = latest.logout
+            member.character_index = latest.character_index
+        member.base = grown(member, min(first, highest + 1) - lowest)
+        promote(member, min(self.simulated_from, member.left_at or self.simulated_from))
+
+    def _carry_session(self, member: SimMember, session: Session) -> None:
+        """Online at the first boundary, in a session begun the day before (the day event
+        puts them in orbit and plans the rest)."""
+        member.online = True
+        member.last_status_change = session.login
+        member.character_index = session.character_index
+        member.session_end = session.logout
+
     # ------------------------------------------------------------------ queries
 
     def roster(self) -> list[SimMember]:
         """Members in the clan, in join order (as GetMembersOfGroup lists them)."""
-        return sorted(
-            (m for m in self.members.values() if m.in_clan),
-            key=lambda m: (m.joined_at, m.membership_id),
-        )
+        return sorted(self.present(), key=lambda m: (m.joined_at, m.membership_id))
+
+    def present(self) -> list[SimMember]:
+        """Members in the clan now, in a fixed order (the order they were first known)."""
+        if self._present is None:
+            self._present = [m for m in self.members.values() if m.in_clan]
+        return self._present
+
+    def member(self, membership_id: str) -> SimMember | None:
+        """Anyone ever in the clan, by id; a long-gone member's last days are recalled
+        the first time they are asked for."""
+        with self.lock:
+            if membership_id in self._unrecalled:
+                self._unrecalled.discard(membership_id)
+                self._restore(self.members[membership_id])
+            return self.members.get(membership_id)
 
     def player(self, membership_id: str) -> Player | None:
-        member = self.members.get(membership_id)
+        member = self.member(membership_id)
         if member is not None:
             return member
         return next((g for g in self.guests if g.membership_id == membership_id), None)
@@ -205,37 +370,39 @@ class World:
         return self.plays.get(member.play_id) if member.play_id is not None else None
 
     def online_members(self) -> list[SimMember]:
-        return [m for m in self.members.values() if m.in_clan and m.online]
+        return [m for m in self.present() if m.online]
 
     # ------------------------------------------------------------------ sessions
 
-    def _next_login(self, member: SimMember, after: datetime) -> datetime:
-        """Next session start: a gap that fits the member's habits, drawn to prime time."""
-        per_day = member.sessions_per_day
-        mean_gap_h = max(24 / per_day - member.session_minutes / 60, 0.5)
-        at = after + timedelta(hours=self.rng.expovariate(1 / mean_gap_h))
-        for _ in range(24):
-            offset = (at.hour - member.prime_hour) % 24
-            weight = 1.0 if offset < 5 else 0.35 if offset >= 20 else 0.12
-            if self.rng.random() < weight:
-                break
-            at += timedelta(hours=self.rng.uniform(0.5, 2.5))
-        return at.replace(microsecond=0)
-
-    def _on_login(self, membership_id: str) -> None:
+    def _on_login(self, arg: tuple[str, datetime, int]) -> None:
+        membership_id, logout, character_index = arg
         member = self.members[membership_id]
         if not member.in_clan or member.online:
             return
+        self._begin_session(member, logout, character_index)
+        self._schedule_decide(member, self.rng.uniform(30, 240))
+
+    def _begin_session(self, member: SimMember, until: datetime, character_index: int) -> None:
         member.online = True
         member.last_status_change = self.now
-        minutes = max(15.0, self.rng.lognormvariate(math.log(member.session_minutes), 0.5))
-        member.session_end = self.now + timedelta(minutes=minutes)
-        member.character_index = (
-            0 if self.rng.random() < 0.75 else self.rng.randrange(len(member.characters))
-        )
+        member.character_index = character_index % len(member.characters)
         self._to_orbit(member)
-        self.record.append(Happening(self.now, "online", (membership_id,)))
-        self._schedule_decide(member, self.rng.uniform(30, 240))
+        self.record.append(Happening(self.now, "online", (member.membership_id,)))
+        self._plan_logout(member, until)
+
+    def _plan_logout(self, member: SimMember, at: datetime) -> None:
+        member.session_end = at
+        member.session_token += 1
+        self._schedule(at, "logout", (member.membership_id, member.session_token))
+
+    def _on_logout(self, arg: tuple[str, int]) -> None:
+        membership_id, token = arg
+        member = self.members[membership_id]
+        if token != member.session_token or not member.online:
+            return
+        if member.play_id is None:
+            self._logout(member)
+        # else: a scripted run outlasted the session; the member leaves when it ends.
 
     def _logout(self, member: SimMember) -> None:
         member.online = False
@@ -243,9 +410,10 @@ class World:
         member.session_end = None
         member.orbit_since = None
         member.decide_token += 1
-        member.character.date_last_played = self.now
+        rest(member, member.character, self.now)
         self.record.append(Happening(self.now, "offline", (member.membership_id,)))
-        self._schedule(self._next_login(member, self.now), "login", member.membership_id)
+        if member.leaving:
+            self._part(member)
 
     def _to_orbit(self, member: SimMember) -> None:
         member.play_id = None
@@ -267,29 +435,40 @@ class World:
         member = self.members[membership_id]
         if token != member.decide_token or not member.online or member.play_id is not None:
             return
-        if not member.in_clan or (member.session_end and self.now >= member.session_end):
+        if not member.in_clan:
             self._logout(member)
             return
-        categories = list(CATEGORIES)
+        # Only what fits before the session ends: nobody is mid-run when they log off, so
+        # who is online when never depends on what they played.
+        left = self._minutes_left(member)
+        categories = [c for c in CATEGORIES if RULES[c].minutes[0] <= left]
+        if not categories:
+            return  # rests in orbit until logout
         category = self.rng.choices(categories, [member.prefs[c] for c in categories])[0]
         choices = self.catalog.in_category(category)
         # Weight the first few of each category (the "current" rotation) higher.
         activity = self.rng.choices(choices, [1.0 / (1 + i * 0.3) for i in range(len(choices))])[0]
-        self._start_play(member, activity, category)
+        self._start_play(member, activity, category, limit=left)
 
-    def _recruits(self, leader: SimMember, rule: Rule) -> list[SimMember]:
+    def _minutes_left(self, member: SimMember) -> float:
+        """Minutes an activity started now may last: it ends before the session and the
+        day do."""
+        if member.session_end is None:
+            return 0.0
+        until = min(member.session_end, chunk_start(self.day + 1))
+        return (until - self.now).total_seconds() / 60 - FIT_MARGIN_MINUTES
+
+    def _recruits(self, leader: SimMember, rule: Rule, ends_at: datetime) -> list[SimMember]:
         if rule.party <= 1:
             return []
-        soon = self.now + timedelta(minutes=10)
         idle = [
             m
-            for m in self.members.values()
+            for m in self.present()
             if m is not leader
-            and m.in_clan
             and m.online
             and m.play_id is None
             and m.session_end is not None
-            and m.session_end > soon
+            and m.session_end > ends_at
         ]
         self.rng.shuffle(idle)
         chance = 0.8 if rule.fill_party else 0.45
@@ -304,9 +483,19 @@ class World:
         crew: list[SimMember] | None = None,
         minutes: float | None = None,
         forced_clear: bool | None = None,
+        limit: float | None = None,
     ) -> Play:
         rule = RULES[category]
-        crew = crew or [leader, *self._recruits(leader, rule)]
+        if minutes is None:
+            low, high = rule.minutes
+            minutes = self.rng.uniform(low, high if limit is None else min(high, limit))
+        # The outcome is fate from the start: a failed PvE run ends early, and everything
+        # (profiles, history, PGCR) agrees on when.
+        cleared = self.rng.random() < rule.clear if forced_clear is None else forced_clear
+        if not cleared and category not in PVP and forced_clear is None:
+            minutes *= self.rng.uniform(0.3, 0.9)
+        ends_at = (self.now + timedelta(minutes=minutes)).replace(microsecond=0)
+        crew = crew or [leader, *self._recruits(leader, rule, ends_at)]
         guests: list[Player] = []
         free = rule.party - len(crew)
         if rule.fill_party and free > 0:
@@ -323,18 +512,12 @@ class World:
             else 0
         )
         others = self.rng.sample(pool, strangers_needed + rule.opponents)
-        minutes = minutes if minutes is not None else self.rng.uniform(*rule.minutes)
-        # The outcome is fate from the start: a failed PvE run ends early, and everything
-        # (profiles, history, PGCR) agrees on when.
-        cleared = self.rng.random() < rule.clear if forced_clear is None else forced_clear
-        if not cleared and category not in PVP and forced_clear is None:
-            minutes *= self.rng.uniform(0.3, 0.9)
         play = Play(
             play_id=next(self._next_play),
             instance_id=str(next(self._next_instance)),
             activity=activity,
             started_at=self.now,
-            ends_at=(self.now + timedelta(minutes=minutes)).replace(microsecond=0),
+            ends_at=ends_at,
             members=[m.membership_id for m in crew],
             party_guests=guests,
             strangers=others[:strangers_needed],
@@ -418,22 +601,21 @@ class World:
                 loser: (1, float(self.rng.randint(40, 99))),
             }
         self.instances[instance.instance_id] = instance
-
-        for entry in entries:
-            if entry.is_member:
-                self._finish_for_member(entry, instance, pvp)
         self.counts[f"finished:{activity.category}"] += 1
         self.counts["cleared" if cleared and completed and reason == 0 else "not_cleared"] += 1
         self.record.append(
             Happening(
                 end,
                 "finished",
-                tuple(play.members),
+                tuple(m for m in play.members if self.members[m].in_clan),
                 activity.hash,
                 play.instance_id,
                 bool(completed == 1.0 and reason == 0),
             )
         )
+        for entry in entries:
+            if entry.is_member:
+                self._finish_for_member(entry, instance, pvp)
 
     def _entry_values(
         self,
@@ -493,7 +675,6 @@ class World:
                 is_pvp=pvp,
             )
         )
-        entry.character.minutes_total += int(v["timePlayedSeconds"] // 60)
         earned = member.earned
         earned.kills += v["kills"]
         earned.deaths += v["deaths"]
@@ -516,38 +697,38 @@ class World:
             earned.raid_clears += 1 if clear else 0
         if member.online:
             self._to_orbit(member)
-            self._schedule_decide(member, self.rng.uniform(45, 300))
+            end = member.session_end
+            if not member.in_clan or end is None or self.now >= end:
+                self._logout(member)
+            else:
+                self._schedule_decide(member, self.rng.uniform(45, 300))
 
     # ------------------------------------------------------------------ clan churn
 
-    def _churn_gap(self) -> timedelta:
-        return timedelta(hours=self.rng.expovariate(1 / 8))
+    def _on_join(self, change: Change) -> None:
+        self._admit(change.member)
 
-    def _newcomer(self) -> SimMember:
+    def _admit(self, member: SimMember) -> None:
         """A new member joins the clan now (a Beginner, offline until their first session)."""
-        member = make_member(self.rng, self.now, rank=1, joined_at=self.now)
         member.last_status_change = self.now
         self.members[member.membership_id] = member
+        self._present = None
         self.record.append(Happening(self.now, "joined", (member.membership_id,)))
-        return member
 
-    def _on_churn(self, _arg: None) -> None:
-        in_clan = [m for m in self.members.values() if m.in_clan]
-        if len(in_clan) < min(self.target_members, 100) and self.rng.random() < 0.8:
-            member = self._newcomer()
-            self._schedule(
-                self.now + timedelta(minutes=self.rng.uniform(1, 20)), "login", member.membership_id
-            )
+    def _on_leave(self, change: Change) -> None:
+        member = change.member
+        if not member.in_clan:
+            return
+        if member.online:
+            member.leaving = True  # plays out the session, then goes
         else:
-            # The odd names stay: they are the demo's (and the tests') escaping fixtures.
-            leavers = [
-                m for m in in_clan if not m.online and m.rank < 3 and m.name not in SPECIAL_NAMES
-            ]
-            if leavers:
-                member = self.rng.choice(leavers)
-                member.in_clan = False
-                self.record.append(Happening(self.now, "left", (member.membership_id,)))
-        self._schedule(self.now + self._churn_gap(), "churn", None)
+            self._part(member)
+
+    def _part(self, member: SimMember) -> None:
+        member.in_clan = False
+        member.leaving = False
+        self._present = None
+        self.record.append(Happening(self.now, "left", (member.membership_id,)))
 
     # ------------------------------------------------------------------ director (tests, demos)
 
@@ -555,9 +736,12 @@ class World:
         """Bring a member online now for at least `hours`."""
         with self.lock:
             member = self.members[membership_id]
-            if not member.online:
-                self._on_login(membership_id)
-            member.session_end = self.now + timedelta(hours=hours)
+            until = self.now + timedelta(hours=hours)
+            if not member.online and member.in_clan:
+                self._begin_session(member, until, 0)
+                self._schedule_decide(member, self.script_rng.uniform(30, 240))
+            elif member.online:
+                self._plan_logout(member, until)
             return member
 
     def script_play(
@@ -582,9 +766,14 @@ class World:
                 self._logout(member)
 
     def script_join(self) -> SimMember:
-        """A new member joins the clan now."""
+        """A new member joins the clan now (from the script's own generator)."""
         with self.lock:
-            return self._newcomer()
+            while True:
+                member = make_member(self.script_rng, self.now, rank=1, joined_at=self.now)
+                if member.membership_id not in self.members:
+                    break
+            self._admit(member)
+            return member
 
     def idle_members(self, count: int) -> list[SimMember]:
         """Public members who are offline now: good material for a scripted scene."""
@@ -598,7 +787,8 @@ class World:
         with self.lock:
             return {
                 "now": self.now.isoformat().replace("+00:00", "Z"),
-                "members": sum(1 for m in self.members.values() if m.in_clan),
+                "simulatedFrom": self.simulated_from.isoformat().replace("+00:00", "Z"),
+                "members": len(self.present()),
                 "online": len(self.online_members()),
                 "inActivity": sum(len(p.members) for p in self.plays.values()),
                 "activitiesInProgress": len(self.plays),
