@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 import requests
@@ -14,9 +15,8 @@ from clanactors.clock import FakeClock
 from clanactors.sim.server import RunningSimulator
 
 
-@pytest.fixture
-def client(sim: RunningSimulator) -> Iterator[BungieClient]:
-    c = BungieClient(
+def make_client(sim: RunningSimulator) -> BungieClient:
+    return BungieClient(
         "k",
         api_root=f"{sim.url}/Platform",
         stats_root=f"{sim.url}/Platform",
@@ -25,21 +25,28 @@ def client(sim: RunningSimulator) -> Iterator[BungieClient]:
         throttle_floor=0.0,
         max_attempts=2,
     )
+
+
+@pytest.fixture
+def client(sim: RunningSimulator) -> Iterator[BungieClient]:
+    c = make_client(sim)
     yield c
     c.close()
 
 
-def test_maintenance_json_and_html(sim: RunningSimulator, client: BungieClient) -> None:
+def test_maintenance_json_and_html(sim: RunningSimulator) -> None:
+    # A fresh client for each phase: a client may rightly hold back after maintenance.
     sim.faults.set(maintenance=True)
-    with pytest.raises(MaintenanceError) as info:
+    with closing(make_client(sim)) as client, pytest.raises(MaintenanceError) as info:
         client.get_group(sim.clan_id)
     assert info.value.code == 5
     sim.faults.set(maintenance_html=True)
-    with pytest.raises(MaintenanceError, match="non-JSON"):
+    with closing(make_client(sim)) as client, pytest.raises(MaintenanceError, match="non-JSON"):
         client.get_group(sim.clan_id)
     sim.faults.set(maintenance=False, maintenance_html=False)
-    assert client.get_group(sim.clan_id).group_id == sim.clan_id
-    assert client.status == "ok"
+    with closing(make_client(sim)) as client:
+        assert client.get_group(sim.clan_id).group_id == sim.clan_id
+        assert client.status == "ok"
 
 
 def test_throttle_then_recovery(sim: RunningSimulator, client: BungieClient) -> None:
