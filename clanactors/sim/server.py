@@ -10,7 +10,8 @@ Besides the Bungie paths under /Platform/ it answers paths of its own, in plain 
   "private": [membershipId], "now"}`. Kinds: `started` and `finished` (an activity
   instance; `finished` says whether it was `cleared`, exactly as its history entries'
   completed == 1 and completionReason == 0 do), `joined`, `left`, `online`, `offline`.
-  `members` are clan members only, never guests.
+  `members` are clan members only, never guests;
+- `GET /sim/faults`, `POST /sim/faults` → the fault switches (see SimFaultsHandler).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import tornado.web
 
 from clanactors.clock import Clock, ScaledClock
 from clanactors.sim import render
-from clanactors.sim.faults import Faults
+from clanactors.sim.faults import FaultError, Faults, check_switch
 from clanactors.sim.render import SimError, iso
 from clanactors.sim.world import KINDS, Happening, World
 
@@ -77,6 +78,21 @@ class Simulator:
             self.requests[endpoint] += 1
             if path:
                 self.paths[path] += 1
+
+    def switches(self) -> dict[str, Any]:
+        """The fault switches, with the world's late-PGCR delay among them."""
+        return {**self.faults.switches(), "pgcr_delay": self.world.pgcr_delay.total_seconds()}
+
+    def set_switches(self, changes: dict[str, Any]) -> None:
+        """Set some switches, or none (FaultError) if any name or value is wrong."""
+        changes = dict(changes)
+        delay = None
+        if "pgcr_delay" in changes:
+            delay = check_switch("pgcr_delay", changes.pop("pgcr_delay"), "seconds")
+        self.faults.update(changes)  # checks everything before it changes anything
+        if isinstance(delay, float):
+            with self.world.lock:
+                self.world.pgcr_delay = timedelta(seconds=delay)
 
     def record(self, since: datetime | None, kinds: frozenset[str]) -> dict[str, Any]:
         self.world.sync()
@@ -378,6 +394,40 @@ class SimRecordHandler(SimJsonHandler):
         self.send_json(self.sim.record(since, kinds))
 
 
+class SimFaultsHandler(SimJsonHandler):
+    """GET /sim/faults → the fault switches; POST /sim/faults with a JSON object sets the
+    ones it names and answers the new state.
+
+    Keys are snake_case, the names of the Faults fields: `maintenance` (bool: ErrorCode 5
+    on every call), `maintenance_html` (bool: ... as an HTML page), `throttle_next` (count:
+    answer the next N calls with `throttle_code`, default 36), `throttle_seconds` (count:
+    the ThrottleSeconds of throttle answers), `delay` (seconds before each answer, 0-300),
+    `truncate_next` (count: cut the next N JSON bodies in half), `rate_limit` (requests/s
+    averaged over 10 s before ErrorCode 51, or null for no ceiling) and `pgcr_delay`
+    (seconds between an activity's end and its PGCR's publication, for activities that
+    end from now on). An unknown key or a wrong type is a 400 and changes nothing."""
+
+    def get(self) -> None:
+        self.send_json(self.sim.switches())
+
+    def post(self) -> None:
+        try:
+            changes = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.send_json({"error": f"the body is not JSON: {exc}"}, 400)
+            return
+        if not isinstance(changes, dict):
+            self.send_json({"error": "the body must be a JSON object of switches"}, 400)
+            return
+        try:
+            self.sim.set_switches(changes)
+        except FaultError as exc:
+            self.send_json({"error": str(exc)}, 400)
+            return
+        log.info("fault switches set: %s", ", ".join(f"{k}={v}" for k, v in changes.items()))
+        self.send_json(self.sim.switches())
+
+
 ID = r"([0-9]+)"
 P = r"(?i)/Platform"
 
@@ -406,6 +456,7 @@ def make_sim_app(sim: Simulator) -> tornado.web.Application:
             (r"/sim/clan", SimClanHandler, ctx),
             (r"/sim/stats", SimStatsHandler, ctx),
             (r"/sim/record", SimRecordHandler, ctx),
+            (r"/sim/faults", SimFaultsHandler, ctx),
         ],
         log_function=_log_request,
     )

@@ -1,10 +1,12 @@
-"""Fault injection, seen through the app's real client."""
+"""Fault injection, seen through the app's real client, and switched over HTTP."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -99,3 +101,85 @@ def test_sim_stats_count_requests_per_endpoint(
     assert stats["requests"] == {"Destiny2.GetProfile": 1, "GroupV2.GetMembersOfGroup": 2}
     assert stats["total"] == 3
     assert stats["world"]["members"] == len(sim.world.roster())
+
+
+# ---------------------------------------------------------------------------- /sim/faults
+
+SWITCHES = {
+    "maintenance",
+    "maintenance_html",
+    "throttle_next",
+    "throttle_code",
+    "throttle_seconds",
+    "delay",
+    "truncate_next",
+    "rate_limit",
+    "pgcr_delay",
+}
+
+
+def faults(sim: RunningSimulator, changes: Any = None, status: int = 200) -> dict[str, Any]:
+    url = f"{sim.url}/sim/faults"
+    if changes is None:
+        response = requests.get(url, timeout=10)
+    elif isinstance(changes, bytes):
+        response = requests.post(url, data=changes, timeout=10)
+    else:
+        response = requests.post(url, json=changes, timeout=10)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+def test_faults_read_and_set(sim: RunningSimulator, http: requests.Session) -> None:
+    sim.faults.set(rejected_keys=frozenset({"secret-key"}))
+    state = faults(sim)
+    assert set(state) == SWITCHES
+    assert "secret-key" not in str(state)
+    assert state["maintenance"] is False and state["rate_limit"] == 25.0
+    assert state["pgcr_delay"] == 0.0
+
+    group = f"{sim.url}/Platform/GroupV2/{sim.clan_id}/"
+    state = faults(sim, {"maintenance": True})
+    assert state["maintenance"] is True and sim.faults.maintenance
+    body = http.get(group, timeout=10).json()
+    assert body["ErrorCode"] == 5
+    assert requests.get(f"{sim.url}/sim/clan", timeout=10).ok, "the sim's own paths answer"
+    assert faults(sim)["maintenance"] is True
+    state = faults(sim, {"maintenance_html": True})
+    assert http.get(group, timeout=10).headers["Content-Type"].startswith("text/html")
+    faults(sim, {"maintenance": False, "maintenance_html": False})
+    assert http.get(group, timeout=10).json()["ErrorCode"] == 1
+
+    state = faults(sim, {"throttle_next": 1, "throttle_seconds": 3, "throttle_code": 36})
+    throttled = http.get(group, timeout=10).json()
+    assert (throttled["ErrorCode"], throttled["ThrottleSeconds"]) == (36, 3)
+    assert faults(sim)["throttle_next"] == 0
+
+    state = faults(sim, {"rate_limit": None, "delay": 0.05, "truncate_next": 0})
+    assert state["rate_limit"] is None and sim.faults.rate_limit is None
+    assert state["delay"] == 0.05
+    state = faults(sim, {"rate_limit": 1.5, "delay": 0, "pgcr_delay": 300})
+    assert state["rate_limit"] == 1.5 and state["delay"] == 0.0
+    assert sim.world.pgcr_delay == timedelta(minutes=5) and state["pgcr_delay"] == 300.0
+
+
+def test_faults_refuse_bad_changes_and_change_nothing(sim: RunningSimulator) -> None:
+    before = faults(sim)
+    for bad in (
+        {"maintenance": True, "bogus": 1},
+        {"maintenance": 1},
+        {"delay": "slow"},
+        {"delay": -1},
+        {"throttle_next": 1.5},
+        {"throttle_next": True},
+        {"rate_limit": 0},
+        {"pgcr_delay": None},
+        {"rejected_keys": []},
+        [],
+        "maintenance",
+    ):
+        body = faults(sim, bad, status=400)
+        assert set(body) == {"error"} and body["error"], bad
+    assert set(faults(sim, b"{not json", status=400)) == {"error"}
+    assert faults(sim) == before
