@@ -32,6 +32,9 @@ CHUNK = timedelta(days=1)
 MAX_SESSION_MINUTES = 8 * 60
 START_HOUR = EPOCH.hour  # a chunk starts at this hour of the day, UTC
 MIN_SESSION_MINUTES = 15.0
+# Sessions last a fifth longer than a member's habit says: the time spent finishing the
+# last run and hanging about in orbit, which play used to add after the planned end.
+SESSION_STRETCH = 1.2
 CHURN_MEAN_GAP_HOURS = 12.0  # about a join and a leave a day
 
 
@@ -61,7 +64,10 @@ class Session:
 
 
 def _session(rng: random.Random, member: SimMember, login: datetime, first: bool) -> Session:
-    minutes = max(MIN_SESSION_MINUTES, rng.lognormvariate(math.log(member.session_minutes), 0.5))
+    minutes = max(
+        MIN_SESSION_MINUTES,
+        rng.lognormvariate(math.log(member.session_minutes * SESSION_STRETCH), 0.5),
+    )
     logout = login + timedelta(seconds=int(min(minutes, MAX_SESSION_MINUTES) * 60))
     if first:
         return Session(login, logout, 0)
