@@ -7,10 +7,12 @@ The world is a function of its seed and the wall clock, not of when it was built
 timeline.py): the clan's people come from the seed; who is online when from a presence
 stream per (seed, day, member); joins and leaves from one churn stream from a fixed epoch;
 and what members play inside a day from a generator seeded by (seed, day), starting from a
-known state: nobody online at the day's boundary (10:00 UTC), "last seen" fields read off
-the presence stream. A world built at T plays from the start of the day holding T - warmup,
-so two worlds with the same seed agree on everything both have played: roster, online
-state, activity history, PGCRs and the record of happenings.
+known state: nobody in an activity at the day's boundary (10:00 UTC), and who is online
+then, and when everyone else was last seen, read off the presence stream. A world built
+at T plays from the start of the day holding T - warmup, so two worlds with the same seed
+agree on everything both have played: roster, online state, profiles, activity history,
+PGCRs and the record of happenings. Lifetime stats agree only between worlds that began
+on the same day: before its first day a world grows them at each member's habitual pace.
 
 Scripted scenes (`script_*`) are interventions: they draw from their own generator and the
 rest of that day then differs from an unscripted world's.
@@ -329,7 +331,9 @@ class World:
             member.last_status_change = latest.logout
             member.character_index = latest.character_index
         member.base = grown(member, min(first, highest + 1) - lowest)
-        promote(member, min(self.simulated_from, member.left_at or self.simulated_from))
+        # The last boundary the member was in the clan at: promotions happen at boundaries.
+        gone = member.left_at is not None and not member.in_clan
+        promote(member, chunk_start(highest if gone else first))
 
     def _carry_session(self, member: SimMember, session: Session) -> None:
         """Online at the first boundary, in a session begun the day before (the day event
