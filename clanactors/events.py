@@ -156,13 +156,18 @@ def activity_finished(
     """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
     ids = _sorted_ids(members)
     who = _names([members[i] for i in ids])
-    verb = "cleared" if cleared else "finished"
+    # Read by players: a clear says so, anything else says it was not one (CONTRACT §5).
+    text = (
+        f"{who} cleared {activity.name}"
+        if cleared
+        else f"{who} played {activity.name} (not cleared)"
+    )
     return Event(
         kind="activity_cleared" if cleared else "activity_ended",
         occurred_at=ended_at,
         members=ids,
         activity=activity,
         instance_id=instance_id,
-        text=f"{who} {verb} {activity.name}",
+        text=text,
         dedupe_key=f"activity_finished:{instance_id}",
     )

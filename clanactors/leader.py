@@ -36,6 +36,8 @@ class PollerLock:
         self._clan_id = clan_id
         self._conn: psycopg.Connection[Any] | None = None
         self._file: IO[bytes] | None = None
+        self._lock_path = ""
+        self._failing = False
         self.held = False
 
     def try_acquire(self) -> bool:
@@ -66,8 +68,11 @@ class PollerLock:
                 self._conn = raw_connection(self._database_url, "clanactors-poller-lock")
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
         except psycopg.Error as exc:
-            log.warning("cannot take the poller lock: %s", exc)
+            if not self._failing:  # once per outage, not once per try
+                log.warning("cannot take the poller lock: %s", exc)
+                self._failing = True
             return False
+        self._failing = False
         return bool(row and row[0])
 
     def _try_file(self) -> bool:
@@ -82,10 +87,15 @@ class PollerLock:
             return False
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # A clean stop removes the file: the lock taken must be on the file that is
+            # there now, not on one a stopping poller has just unlinked.
+            if os.stat(lock_path).st_ino != os.fstat(handle.fileno()).st_ino:
+                raise OSError("the lock file was replaced")
         except OSError:
             handle.close()
             return False
         self._file = handle
+        self._lock_path = lock_path
         return True
 
     def release(self) -> None:
@@ -95,5 +105,7 @@ class PollerLock:
                 self._conn.close()  # closing the session frees the advisory lock
             self._conn = None
         if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._lock_path)  # removed while still held: no one else has it
             self._file.close()  # and closing the file frees the flock
             self._file = None

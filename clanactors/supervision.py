@@ -28,18 +28,24 @@ class RestartPolicy:
     storm_pause: float = 300.0  # ...beyond that, the wait before the next try
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _in_storm: set[str] = field(default_factory=set)
+    _last: dict[str, float] = field(default_factory=dict)
 
     def failed(self, key: str, now: float) -> Restart:
+        last, self._last[key] = self._last.get(key), now
+        if key in self._in_storm:
+            # A storm lasts until the child, restarted after a pause, runs for a period.
+            if last is not None and now - last <= self.storm_pause + self.period:
+                return Restart(self.storm_pause, first=False, storm=False)
+            self._in_storm.discard(key)
+            self._failures.pop(key, None)
         recent = self._failures.setdefault(key, deque())
         while recent and recent[0] < now - self.period:
             recent.popleft()
         recent.append(now)
         count = len(recent)
         if count > self.intensity:
-            first_of_storm = key not in self._in_storm
             self._in_storm.add(key)
-            return Restart(self.storm_pause, first=False, storm=first_of_storm)
-        self._in_storm.discard(key)
+            return Restart(self.storm_pause, first=False, storm=True)
         delay = min(self.base * 2 ** (count - 1), self.cap)
         return Restart(delay, first=count == 1, storm=False)
 
@@ -47,3 +53,4 @@ class RestartPolicy:
         """The child is gone for a good reason (the member went offline)."""
         self._failures.pop(key, None)
         self._in_storm.discard(key)
+        self._last.pop(key, None)

@@ -10,20 +10,17 @@ from types import TracebackType
 from typing import Any
 
 import pykka
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from clanactors.activity_names import ActivityNames
-from clanactors.actors.messages import ChildFailed, Ping, Reconcile
+from clanactors.actors.messages import ChildFailed, Ping
 from clanactors.actors.refs import Peers
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock
 from clanactors.health import Health
 from clanactors.scheduler import Scheduler, Timer
-from clanactors.store.db import Database
+from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
-# Errors that mean "the database cannot answer now", as opposed to a bug.
-DATABASE_TROUBLE = (OperationalError, InterfaceError, DisconnectionError)
 DB_RETRY = 10.0  # seconds before a message that met a database error is handled again
 
 
@@ -43,28 +40,11 @@ class Context:
     peers: Peers = field(default_factory=Peers)
     health: Health = field(default_factory=Health)
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
-    database_down: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note_handled(self) -> None:
         with self._lock:
             self.handled += 1
-
-    def database_trouble(self, exc: Exception) -> None:
-        with self._lock:
-            first, self.database_down = not self.database_down, True
-        if first:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            log.error("database unavailable, retrying every %.0f s: %s", DB_RETRY, reason)
-
-    def database_fine(self) -> None:
-        if not self.database_down:
-            return
-        with self._lock:
-            was, self.database_down = self.database_down, False
-        if was:
-            log.info("database recovered")
-            self.peers.reconciler.tell(Reconcile("the database recovered"))
 
 
 class BaseActor(pykka.ThreadingActor):
@@ -85,14 +65,13 @@ class BaseActor(pykka.ThreadingActor):
         self._doing = type(message).__name__
         try:
             result = self.handle(message)
-        except DATABASE_TROUBLE as exc:
-            # The database is down or locked: nothing is lost, the same message is tried
-            # again later (handlers are idempotent: upserts and dedupe keys). Any other
-            # database error is a bug: the actor crashes and is restarted.
-            self.ctx.database_trouble(exc)
+        except DATABASE_TROUBLE:
+            # The database is down or locked (its state logs that once): nothing is lost,
+            # the same message is tried again later (handlers are idempotent: upserts
+            # and dedupe keys). Any other database error is a bug: the actor crashes and
+            # is restarted.
             self.later(DB_RETRY, message)
             return None
-        self.ctx.database_fine()
         return result
 
     def handle(self, message: Any) -> Any:

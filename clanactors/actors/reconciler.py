@@ -86,7 +86,11 @@ class ReconcilerActor(BaseActor):
             ]
             for membership_id in wanted:
                 payload = {"candidates": [{"id": membership_id, "characters": []}]}
-                store.enqueue(session, HISTORY, membership_id, payload, now)
+                # A first look seeds a new member's history: paced behind everything else.
+                first_look = membership_id not in checkpoints
+                store.enqueue(
+                    session, HISTORY, membership_id, payload, now, priority=int(first_look)
+                )
         if wanted:
             log.info("reading history of %d members (%s)", len(wanted), reason)
             self.ctx.peers.recorder.tell(Wake())

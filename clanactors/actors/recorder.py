@@ -133,6 +133,7 @@ class RecorderActor(BaseActor):
             self._kick(min(max(wait, 0.5), IDLE))
             return
         work = due[0]
+        calls = self.ctx.client.calls.total()
         try:
             if work.kind == HISTORY:
                 self._history(work)
@@ -147,7 +148,13 @@ class RecorderActor(BaseActor):
             with self.ctx.db.session() as session:
                 store.retry_later(session, work.key, now + _backoff(work.attempts, 60.0))
             raise
-        self._kick(0)
+        if work.priority:
+            # First looks and prefetches take a quarter of the request budget at most,
+            # behind the live page; news is recorded at once.
+            spent = self.ctx.client.calls.total() - calls
+            self._kick(spent * 4.0 / self.ctx.max_rps)
+        else:
+            self._kick(0)
 
     def _retry(self, work: Work, exc: BungieError) -> None:
         if isinstance(exc, ThrottledError):
@@ -351,7 +358,15 @@ class RecorderActor(BaseActor):
             rows = store.recent_instances(session, RECENT)
             for row in rows:  # prefetched: a click shows the report at once
                 if store.stored_pgcr(session, row.instance.instance_id) is None:
-                    store.enqueue(session, PREFETCH, row.instance.instance_id, {}, now, bump=False)
+                    store.enqueue(
+                        session,
+                        PREFETCH,
+                        row.instance.instance_id,
+                        {},
+                        now,
+                        bump=False,
+                        priority=1,
+                    )
         recent = []
         for row in rows:
             instance = row.instance

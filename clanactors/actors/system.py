@@ -63,6 +63,7 @@ class ActorSystem:
     def start(self) -> None:
         quiet_pykka_failures()
         self.ctx.client.on_status_change = self._bungie_status
+        self.ctx.db.state.on_recovered.append(self._database_back)
         self.scheduler.start()
         try:
             self.supervisor = Supervisor.start(self.ctx, self.policy)
@@ -80,6 +81,9 @@ class ActorSystem:
             # What finished while Bungie was away is read from history now.
             self.ctx.peers.reconciler.tell(Reconcile(f"Bungie is back after {previous}"))
 
+    def _database_back(self) -> None:
+        self.ctx.peers.reconciler.tell(Reconcile("the database recovered"))
+
     def snapshot(self) -> Snapshot:
         ref = self.ctx.peers.view.ref
         assert ref is not None, "the view actor is not running"
@@ -87,6 +91,8 @@ class ActorSystem:
 
     def stop(self) -> None:
         self.ctx.client.on_status_change = None
+        if self._database_back in self.ctx.db.state.on_recovered:
+            self.ctx.db.state.on_recovered.remove(self._database_back)
         self.scheduler.stop()
         supervisor, self.supervisor = self.supervisor, None
         if supervisor is not None:

@@ -43,6 +43,7 @@ class RateLimiter:
         self._next_slot = 0.0
         self._closed = threading.Event()
         self.waited: dict[int, float] = {}  # the last wait (seconds) per priority
+        self._since: dict[tuple[int, int], float] = {}  # when each waiter began to wait
 
     def acquire(self, priority: int = LIVE) -> float:
         """Wait for this caller's slot; returns how long it waited."""
@@ -50,6 +51,7 @@ class RateLimiter:
         with self._cond:
             ticket = (priority, next(self._tickets))
             heapq.heappush(self._queue, ticket)
+            self._since[ticket] = start
             try:
                 while True:
                     if self._closed.is_set():
@@ -70,12 +72,21 @@ class RateLimiter:
                             self._cond.acquire()
                 self._next_slot = self._clock.monotonic() + self._interval
             finally:
+                self._since.pop(ticket, None)
                 self._queue.remove(ticket)
                 heapq.heapify(self._queue)
                 self._cond.notify_all()
         waited = self._clock.monotonic() - start
         self.waited[priority] = waited
         return waited
+
+    def wait_of(self, priority: int) -> float:
+        """How long callers of this priority wait now: the longest current wait, or the
+        last finished one."""
+        now = self._clock.monotonic()
+        with self._cond:
+            current = [now - t for (p, _), t in self._since.items() if p == priority]
+        return max([self.waited.get(priority, 0.0), *current])
 
     def pause(self, seconds: float) -> None:
         """No caller is let through for `seconds` from now."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import tornado.web
@@ -133,15 +133,13 @@ class HealthHandler(ApiHandler):
         loop = asyncio.get_running_loop()
         try:
             backlog = await loop.run_in_executor(None, _read_backlog, ctx.db)
-        except SQLAlchemyError as exc:
-            ctx.database.failed(exc)
+        except SQLAlchemyError:
             backlog = None
-        else:
-            ctx.database.worked()
+            self.quiet_log = True  # the database's state logs the outage once
         snapshot = ctx.hub.snapshot
         # In the polling process the client knows best; elsewhere the poller's snapshot.
         bungie = ctx.client.status if ctx.health is not None and ctx.client else snapshot.bungie
-        now = datetime.now(UTC)
+        now = ctx.clock.now()
         lag = (now - backlog.oldest).total_seconds() if backlog and backlog.oldest else 0.0
         health = ctx.health.view() if ctx.health is not None else None
         reasons = []

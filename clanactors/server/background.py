@@ -13,6 +13,7 @@ import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
+from clanactors.clock import Clock, RealClock
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
@@ -21,8 +22,9 @@ from clanactors.store.eventlog import last_event_id
 
 
 class WebServer:
-    def __init__(self, db: Database, ws_queue_limit: int = 512) -> None:
+    def __init__(self, db: Database, ws_queue_limit: int = 512, clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock or RealClock()
         self.ws_queue_limit = ws_queue_limit
         self.port = 0
         self.hub: Hub | None = None
@@ -53,7 +55,7 @@ class WebServer:
         with self.db.session() as session:
             self.hub.last_event_id = last_event_id(session)
         self.listener = HubListener.start(self.hub, self.loop)
-        self.ctx = WebContext(self.db, self.hub)
+        self.ctx = WebContext(self.db, self.hub, clock=self.clock)
         self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         server = tornado.httpserver.HTTPServer(app)

@@ -12,33 +12,15 @@ from http import HTTPStatus
 from typing import Any
 
 import tornado.web
-from sqlalchemy.exc import SQLAlchemyError
 from tornado.log import access_log
 
 from clanactors.bungie.client import BungieClient
+from clanactors.clock import Clock, RealClock
 from clanactors.health import Health
 from clanactors.server.hub import Hub
-from clanactors.store.db import Database
+from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
-
-
-class DatabaseState:
-    """Whether the web side's last database read worked; logs only the changes."""
-
-    def __init__(self) -> None:
-        self.down = False
-
-    def failed(self, exc: Exception) -> None:
-        if not self.down:
-            self.down = True
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            log.error("database unavailable; serving from memory where possible: %s", reason)
-
-    def worked(self) -> None:
-        if self.down:
-            self.down = False
-            log.info("database reachable again")
 
 
 class DatabaseUnavailable(tornado.web.HTTPError):
@@ -54,8 +36,8 @@ class WebContext:
     client: BungieClient | None = None
     roster_interval: float = 60.0
     profile_interval: float = 30.0
-    database: DatabaseState = field(default_factory=DatabaseState)
     started: float = field(default_factory=time.monotonic)
+    clock: Clock = field(default_factory=RealClock)
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
@@ -124,12 +106,9 @@ class BaseHandler(tornado.web.RequestHandler):
                 return fn(session, *args)
 
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, work)
-        except SQLAlchemyError as exc:
-            self.ctx.database.failed(exc)
-            raise DatabaseUnavailable() from None
-        self.ctx.database.worked()
-        return result
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        except DATABASE_TROUBLE:
+            raise DatabaseUnavailable() from None  # the database's state logs it once
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, DatabaseUnavailable):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from tornado.ioloop import IOLoop
 
 from clanactors.server.hub import Hub, Published, event_frame
-from clanactors.store.db import Database, raw_connection
+from clanactors.store.db import DATABASE_TROUBLE, Database, raw_connection
 from clanactors.store.eventlog import events_after
 from clanactors.store.live import EVENTS_CHANNEL, SNAPSHOT_CHANNEL, load_snapshot
 
@@ -59,6 +59,7 @@ class DatabaseTail:
 
     def _listen(self) -> None:
         url = make_url(self.db.url)
+        failing = False
         while not self._stop.is_set():
             if url.get_backend_name() != "postgresql":
                 self._ring()
@@ -69,12 +70,17 @@ class DatabaseTail:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {SNAPSHOT_CHANNEL}")
                     self._ring()  # catch up on whatever rang before we listened
+                    if failing:
+                        log.info("event tail listening again")
+                        failing = False
                     while not self._stop.is_set():
                         for _notice in conn.notifies(timeout=LOOK_EVERY, stop_after=1):
                             pass
                         self._ring()
             except psycopg.Error as exc:
-                log.warning("event tail lost its database connection: %s", exc)
+                if not failing:  # once per outage, not once per try
+                    log.warning("event tail lost its database connection: %s", exc)
+                    failing = True
                 self._stop.wait(LOOK_EVERY)
 
     def _ring(self) -> None:
@@ -98,6 +104,8 @@ class DatabaseTail:
                     self.hub.on_event(stored.id, event_frame(stored))
                 if len(page) < EVENTS_PAGE:
                     break
+        except DATABASE_TROUBLE:
+            pass  # the database's state logs the outage once
         except Exception:
             log.exception("event tail could not read the database")
         finally:

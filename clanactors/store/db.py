@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +13,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from clanactors.config import ConfigError
@@ -94,6 +100,37 @@ def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+# Errors that mean "the database cannot answer now", as opposed to a bug.
+DATABASE_TROUBLE = (OperationalError, InterfaceError, DisconnectionError)
+
+
+class DatabaseState:
+    """Whether the database answers, for the whole process: every session reports to it,
+    so an outage is logged once on the way down and once on the way back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.down = False
+        self.on_recovered: list[Callable[[], None]] = []
+
+    def failed(self, exc: Exception) -> None:
+        with self._lock:
+            first, self.down = not self.down, True
+        if first:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            log.error("database unavailable; retrying, serving from memory: %s", reason)
+
+    def worked(self) -> None:
+        if not self.down:
+            return
+        with self._lock:
+            was, self.down = self.down, False
+        if was:
+            log.info("database recovered")
+            for callback in list(self.on_recovered):
+                callback()
+
+
 class Database:
     """One engine and a session factory; hand each thread its own short session."""
 
@@ -101,6 +138,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.state = DatabaseState()
 
     @property
     def dialect(self) -> str:
@@ -109,13 +147,18 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except DATABASE_TROUBLE as exc:
+            self.state.failed(exc)
+            raise
+        self.state.worked()
 
     def ping(self) -> bool:
         try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with self.session() as session:
+                session.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return False
         return True

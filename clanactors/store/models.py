@@ -201,6 +201,8 @@ class RecordingWork(Base):
     kind: Mapped[str] = mapped_column(String(16))  # history | pgcr | prefetch
     subject: Mapped[str] = mapped_column(String(20))  # membershipId or instanceId
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # 0: news and catch-up (first); 1: a new member's first look, a prefetch (paced)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

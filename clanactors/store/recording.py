@@ -41,6 +41,7 @@ class Work:
     attempts: int
     next_try_at: datetime
     created_at: datetime
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def enqueue(
     *,
     replace_payload: bool = False,
     bump: bool = True,
+    priority: int = 0,
 ) -> None:
     """Add work, or make existing work due now (and, if asked, give it this payload);
     with `bump` false, existing work keeps its schedule."""
@@ -94,6 +96,7 @@ def enqueue(
         "kind": kind,
         "subject": subject,
         "payload": payload,
+        "priority": priority,
         "attempts": 0,
         "next_try_at": now,
         "created_at": now,
@@ -106,17 +109,21 @@ def enqueue(
     if replace_payload:
         changes["payload"] = stmt.excluded.payload
         changes["attempts"] = stmt.excluded.attempts
+        changes["priority"] = stmt.excluded.priority
     session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changes))
 
 
 def due_work(session: Session, now: datetime, limit: int, skip: Iterable[str] = ()) -> list[Work]:
-    """Work whose time has come: history first (it creates the rest), oldest first."""
+    """Work whose time has come: news before first looks, history before PGCRs (it
+    creates them), oldest first."""
     stmt = select(RecordingWork).where(RecordingWork.next_try_at <= now)
     skip = list(skip)
     if skip:
         stmt = stmt.where(RecordingWork.key.not_in(skip))
     rows = session.scalars(
-        stmt.order_by(RecordingWork.kind, RecordingWork.next_try_at).limit(limit)
+        stmt.order_by(RecordingWork.priority, RecordingWork.kind, RecordingWork.next_try_at).limit(
+            limit
+        )
     )
     return [_work(r) for r in rows]
 
@@ -139,12 +146,16 @@ def finish(session: Session, key: str) -> None:
 
 
 def backlog(session: Session) -> Backlog:
-    """Finished activities (and histories) waiting to be recorded; prefetches aside."""
-    count, oldest = session.execute(
-        select(func.count(), func.min(RecordingWork.created_at)).where(
-            RecordingWork.kind != PREFETCH
+    """Finished activities (and histories) waiting to be recorded; prefetches aside.
+    `oldest` is news only: a new database's first looks are seeding, not lagging."""
+    count = session.scalar(
+        select(func.count()).select_from(RecordingWork).where(RecordingWork.kind != PREFETCH)
+    )
+    oldest = session.scalar(
+        select(func.min(RecordingWork.created_at)).where(
+            RecordingWork.kind != PREFETCH, RecordingWork.priority == 0
         )
-    ).one()
+    )
     return Backlog(int(count or 0), oldest)
 
 
@@ -157,6 +168,7 @@ def _work(row: RecordingWork) -> Work:
         row.attempts,
         row.next_try_at,
         row.created_at,
+        row.priority,
     )
 
 
