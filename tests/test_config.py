@@ -10,7 +10,7 @@ import pytest
 
 from clanactors.cli import main
 from clanactors.clock import FakeClock
-from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
+from clanactors.config import SETTINGS, ConfigError, load_settings
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 
@@ -20,9 +20,11 @@ README = Path(__file__).parent.parent / "README.md"
 
 def test_defaults_are_the_contract() -> None:
     s = load_settings({})
-    assert s == Settings()
     assert s.demo
-    assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8000, "sqlite:///clanactors.db")
+    # The demo never touches the file a real clan will use (CONTRACT §1).
+    assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8000, "sqlite:///clanactors-demo.db")
+    real = load_settings({"BUNGIE_API_KEY": KEY, "CLAN_ID": "1"})
+    assert real.database_url == "sqlite:///clanactors.db"
     assert (s.roster_interval, s.profile_interval, s.max_rps) == (60.0, 30.0, 10.0)
     assert s.api_root == "https://www.bungie.net/Platform"
     assert s.stats_root == "https://stats.bungie.net/Platform"

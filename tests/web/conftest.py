@@ -23,8 +23,10 @@ def live(sqlite_url: str) -> Iterator[Live]:
     # starts stay in the browser's past, so its timers count up.
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     harness = Harness(sqlite_url, start=start)
-    web = WebServer(harness.db).start()
-    harness.start(listeners=(web.listener,))
+    web = WebServer(harness.db, clock=harness.clock).start()
+    system = harness.start(listeners=(web.listener,))
+    assert web.ctx is not None  # the web side of the polling process sees its health
+    web.ctx.health, web.ctx.client = system.ctx.health, harness.client
     harness.run(120, step=5)
     yield Live(harness, web)
     harness.stop()

@@ -179,9 +179,13 @@ def test_healthz(live: Live) -> None:
     health = get(live, "/healthz")
     assert health == {
         "status": "ok",
+        "reasons": [],
         "bungie": "ok",
         "database": "ok",
         "lastRosterSync": health["lastRosterSync"],
+        "recording": {"backlog": health["recording"]["backlog"], "lagSeconds": 0.0},
+        "presence": {"slowed": False, "waitSeconds": health["presence"]["waitSeconds"]},
+        "actors": {"restarts": 0, "restarting": []},
     }
     assert ISO.fullmatch(health["lastRosterSync"])
     live.h.sim.faults.set(maintenance=True)
