@@ -86,7 +86,8 @@ def _start_checks(
     log.info("database %s: applying migrations", safe_url(settings.database_url))
     migrate(settings.database_url)
     simulator = None
-    if settings.demo:
+    demo = settings.demo  # before the simulator's key is filled in
+    if demo:
         simulator = start_in_thread()
         root = f"{simulator.url}/Platform"
         settings = replace(
@@ -103,7 +104,7 @@ def _start_checks(
     try:
         verify_clan(client, settings.clan_id)
         with db.session() as session:
-            claim_clan(session, settings.clan_id, settings.demo, datetime.now(UTC))
+            claim_clan(session, settings.clan_id, demo, datetime.now(UTC))
     except ConfigError:
         client.close()
         if simulator is not None:
@@ -207,16 +208,15 @@ async def _listen(settings: Settings, app: tornado.web.Application) -> None:
         raise ConfigError(
             f"CLANACTORS_PORT: cannot listen on {settings.host}:{settings.port} ({exc.strerror})"
         ) from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     server = tornado.httpserver.HTTPServer(app, xheaders=True)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     log.info("listening on http://%s:%d/", host, port)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down")
     server.stop()

@@ -25,6 +25,7 @@ class Snapshot:
     stats: dict[str, Any]
     recent: list[dict[str, Any]]
     bungie: str = "ok"
+    polling: str = "ok"  # "slowed" while profile polls wait behind recording
     last_roster_sync: str | None = None
     version: int = 0
 

@@ -247,6 +247,11 @@ class ViewHealth:
 
 
 @dataclass(frozen=True)
+class CheckPolling:
+    """Time to look whether profile polls wait behind recording (the ceiling binds)."""
+
+
+@dataclass(frozen=True)
 class SaveSnapshot:
     """Time to share the newest snapshot with the other serve processes."""
 

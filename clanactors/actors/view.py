@@ -8,6 +8,7 @@ from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
+    CheckPolling,
     SaveSnapshot,
     SnapshotChanged,
     ViewFireteams,
@@ -31,6 +32,7 @@ from clanactors.snapshot import (
 from clanactors.store.live import load_snapshot, save_snapshot
 
 SAVE_EVERY = 1.0
+CHECK_POLLING_EVERY = 5.0
 
 
 class ViewActor(BaseActor):
@@ -47,6 +49,7 @@ class ViewActor(BaseActor):
         self.recent: list[dict[str, Any]] = []
         self.synced_at: datetime | None = None
         self.bungie = "ok"
+        self.polling = "ok"
         self.snapshot: Snapshot = replace(EMPTY, clan={**EMPTY.clan, "id": ctx.clan_id})
         self.save_scheduled = False
 
@@ -57,6 +60,7 @@ class ViewActor(BaseActor):
             stored = load_snapshot(session)
         if stored is not None:
             self.snapshot = replace(self.snapshot, version=stored.version)
+        self.later(CHECK_POLLING_EVERY, CheckPolling())
 
     def handle(self, message: Any) -> Any:
         match message:
@@ -80,6 +84,10 @@ class ViewActor(BaseActor):
                 self.recent = list(message.recent)
             case ViewHealth():
                 self.bungie = message.bungie
+            case CheckPolling():
+                self.later(CHECK_POLLING_EVERY, CheckPolling())
+                slowed = self.ctx.client.live_wait() > self.ctx.profile_interval / 2
+                self.polling = "slowed" if slowed else "ok"
             case SaveSnapshot():
                 self.save_scheduled = False
                 with self.ctx.db.session() as session:
@@ -116,6 +124,7 @@ class ViewActor(BaseActor):
             stats=totals_json(roster_ids, self.stats, self.stats_updated),
             recent=self.recent,
             bungie=self.bungie,
+            polling=self.polling,
             last_roster_sync=updated,
             version=self.snapshot.version + 1,
         )
@@ -131,7 +140,7 @@ class ViewActor(BaseActor):
             parts.add("stats")
         if new.recent != old.recent:
             parts.add("recent")
-        if new.bungie != old.bungie:
+        if new.bungie != old.bungie or new.polling != old.polling:
             parts.add("health")
         if not parts and new.last_roster_sync == old.last_roster_sync:
             return

@@ -209,7 +209,8 @@ class BungieClient:
         attempt = 0
         while True:
             attempt += 1
-            self._wait_for_probe(path)
+            if attempt == 1:  # a probe keeps its own retries
+                self._wait_for_probe(path)
             try:
                 payload = self._send_once(endpoint, url, params, path)
             except ThrottledError as exc:

@@ -60,6 +60,7 @@ def snapshot_frame(snapshot: Snapshot) -> str:
             "recent": snapshot.recent,
             "clan": snapshot.clan,
             "bungie": snapshot.bungie,
+            "polling": snapshot.polling,
         },
         ensure_ascii=False,
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from clanactors.actors.messages import Ping
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
-from clanactors.clock import FakeClock
+from clanactors.clock import FakeClock, RealClock
 from clanactors.events import StoredEvent
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
@@ -60,9 +60,10 @@ class Rig:
             max_rps=1000,
             backoff=0.01,
             throttle_floor=0.2,
-            # The client paces on real time while the scene runs on simulated time: a
-            # short real pause between maintenance probes is minutes of the scene.
-            probe_every=0.5,
+            # Maintenance probes follow the scene's simulated time; request pacing stays
+            # on real time (a simulated sleep would move the scene's clock).
+            clock=self.clock,
+            pace_clock=RealClock(),
         )
         self.system = ActorSystem(
             clan_id=self.sim.clan_id,

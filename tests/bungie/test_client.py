@@ -353,3 +353,76 @@ def test_a_plain_404_page_is_not_found_not_maintenance(client: BungieClient) -> 
     with pytest.raises(NotFoundError):
         client.get_profile(2, "4611686018462034842")
     assert client.status == "ok"
+
+
+@responses.activate
+def test_while_bungie_is_down_one_probe_every_two_minutes(
+    client: BungieClient, clock: FakeClock
+) -> None:
+    maintenance = responses.get(PROFILE, json=envelope(5, "SystemDisabled"), status=503)
+    for _ in range(16):  # every actor asking at once, as at the start of an outage
+        with pytest.raises(MaintenanceError):
+            client.get_profile(2, "4611686018462034842")
+    assert maintenance.call_count == 1
+    clock.advance(119)
+    with pytest.raises(MaintenanceError, match="next look"):
+        client.get_profile(2, "4611686018462034842")
+    clock.advance(1.5)
+    with pytest.raises(MaintenanceError):
+        client.get_profile(2, "4611686018462034842")  # the probe: still down
+    assert maintenance.call_count == 2
+    responses.replace(
+        responses.GET, PROFILE, json=load_sample("getprofile_c100_profiles.restiny.json")
+    )
+    clock.advance(121)
+    client.get_profile(2, "4611686018462034842")
+    assert client.status == "ok"
+    client.get_profile(2, "4611686018462034842")  # back to normal: no more waiting
+    assert len(responses.calls) == 4
+
+
+@responses.activate
+def test_unreachable_bungie_is_probed_every_30_s(client: BungieClient, clock: FakeClock) -> None:
+    responses.get(PROFILE, json=envelope(1618, "DestinyUnexpectedError"))
+    with pytest.raises(TransientError):
+        client.get_profile(2, "4611686018462034842")
+    assert client.status == "error" and len(responses.calls) == 3
+    with pytest.raises(TransientError, match="unreachable"):
+        client.get_profile(2, "4611686018462034842")
+    assert len(responses.calls) == 3
+    clock.advance(31)
+    with pytest.raises(TransientError):
+        client.get_profile(2, "4611686018462034842")
+    assert len(responses.calls) == 6  # the probe, with its retries
+
+
+def test_recording_goes_before_presence_when_callers_queue() -> None:
+    from clanactors.bungie.ratelimit import BACKGROUND, LIVE, RECORDING, RateLimiter
+
+    limiter = RateLimiter(20.0)  # one caller every 50 ms
+    limiter.acquire()
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def caller(name: str, priority: int) -> None:
+        limiter.acquire(priority)
+        with lock:
+            order.append(name)
+
+    threads = [
+        threading.Thread(target=caller, args=(name, priority))
+        for name, priority in [
+            ("stats", BACKGROUND),
+            ("profile-1", LIVE),
+            ("profile-2", LIVE),
+            ("history", RECORDING),
+            ("pgcr", RECORDING),
+        ]
+    ]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.005)  # all queued well within the first 50 ms slot
+    for thread in threads:
+        thread.join(5)
+    assert order == ["history", "pgcr", "profile-1", "profile-2", "stats"]
+    assert limiter.wait_of(BACKGROUND) >= 0.15

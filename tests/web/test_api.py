@@ -192,3 +192,32 @@ def test_healthz(live: Live) -> None:
     live.h.run(150)
     health = get(live, "/healthz")
     assert (health["status"], health["bungie"]) == ("degraded", "maintenance")
+
+
+def test_malformed_paths_are_4xx_never_500(live: Live) -> None:
+    for path in (
+        "/static/%00",
+        "/static/app.js%00.png",
+        "/static/%ff%fe",
+        "/members/%00",
+        "/activities/%00",
+        "/api/members/%00",
+        "/api/activities/%ff",
+        "/%00",
+    ):
+        answer = requests.get(live.web.url + path, timeout=10)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+
+
+def test_healthz_tells_of_restarts_and_a_stale_roster(live: Live) -> None:
+    health = live.h.system.ctx.health
+    health.actor_failed("recorder", "recorder")
+    answer = get(live, "/healthz")
+    assert answer["status"] == "degraded" and answer["actors"]["restarting"] == ["recorder"]
+    assert answer["actors"]["restarts"] == 1
+    health.actor_back("recorder")
+    assert get(live, "/healthz")["status"] == "ok"
+    live.h.sim.faults.set(maintenance=True)  # no roster for three intervals and more
+    live.h.run(4 * live.h.roster_interval)
+    answer = get(live, "/healthz")
+    assert "roster stale" in answer["reasons"], answer

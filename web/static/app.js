@@ -139,10 +139,12 @@ function renderHeader() {
   }
   const banner = $("#banner");
   if (banner) {
-    banner.hidden = state.bungie === "ok";
+    const slowed = state.polling === "slowed";
+    banner.hidden = state.bungie === "ok" && !slowed;
     banner.textContent = {
       maintenance: "Bungie.net is down for maintenance: showing the last known state.",
       throttled: "Bungie.net asked us to slow down: updates are delayed.",
+      ok: "More is happening than the Bungie request budget allows: live status updates are slowed (finished activities are still all recorded).",
     }[state.bungie] || "Bungie.net is unreachable: showing the last known state.";
   }
 }

@@ -1,0 +1,140 @@
+"""A database belongs to one clan, and the demo world does not invent (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from clanactors.clock import FakeClock
+from clanactors.sim.server import RunningSimulator, Simulator
+from clanactors.store.db import Database, migrate
+from clanactors.store.eventlog import events_after
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANACTORS_", "BUNGIE_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("CLAN_ID", None)
+    env.update(values)
+    return env
+
+
+def test_another_clan_on_the_same_database_exits_2_naming_both(sqlite_url: str) -> None:
+    ours = RunningSimulator(Simulator(seed=5, clock=FakeClock())).start()
+    theirs = RunningSimulator(Simulator(seed=9, clock=FakeClock())).start()
+    assert ours.clan_id != theirs.clan_id
+
+    def real(sim: RunningSimulator) -> dict[str, str]:
+        root = f"{sim.url}/Platform"
+        return _env(
+            BUNGIE_API_KEY="a-good-key",
+            CLAN_ID=sim.clan_id,
+            BUNGIE_API_ROOT=root,
+            BUNGIE_STATS_ROOT=root,
+            DATABASE_URL=sqlite_url,
+            CLANACTORS_PORT="0",
+        )
+
+    try:
+        first = _serve_until_listening(real(ours))
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(15) == 0
+        # Another clan, or the demo, on this database: refused before anything is served.
+        demo = _env(DATABASE_URL=sqlite_url, CLANACTORS_PORT="0")
+        for env, other in ((real(theirs), f"clan {theirs.clan_id}"), (demo, "the demo clan")):
+            result = subprocess.run(
+                [sys.executable, "-m", "clanactors", "serve"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 2, result.stderr
+            (line,) = result.stderr.strip().splitlines()
+            assert f"holds clan {ours.clan_id}" in line and "DATABASE_URL" in line, line
+            assert other in line, line
+    finally:
+        ours.stop()
+        theirs.stop()
+
+
+def _serve_until_listening(env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clanactors", "serve"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if "listening on" in line:
+            return proc
+        assert line or proc.poll() is None, "serve exited before listening"
+    raise AssertionError("serve did not start listening")
+
+
+def _demo(folder: Path, seconds: float) -> tuple[list[dict], list[str]]:
+    """Run the demo in `folder` for `seconds`; return its world's record of joins and
+    leaves (asked just before the stop) and the log."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clanactors", "serve"],
+        env=_env(CLANACTORS_PORT="0", CLANACTORS_ROSTER_INTERVAL="1"),
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    sim_url = ""
+    deadline = time.monotonic() + seconds
+    os.set_blocking(proc.stderr.fileno(), False)
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if line:
+            lines.append(line)
+            found = re.search(r"simulated Bungie API at (http://[0-9.:]+)/Platform", line)
+            if found:
+                sim_url = found.group(1)
+        else:
+            time.sleep(0.1)
+    assert sim_url, "".join(lines)
+    record = requests.get(f"{sim_url}/sim/record", params={"kinds": "joined,left"}, timeout=10)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    os.set_blocking(proc.stderr.fileno(), True)
+    lines.extend(proc.stderr.readlines())
+    return list(record.json()["record"]), lines
+
+
+def test_a_restarted_demo_records_only_what_happened_meanwhile(tmp_path: Path) -> None:
+    _demo(tmp_path, 20)
+    demo_db = tmp_path / "clanactors-demo.db"
+    assert demo_db.exists() and not (tmp_path / "clanactors.db").exists()
+    time.sleep(20)
+    truth, log = _demo(tmp_path, 20)
+    assert not [line for line in log if "Traceback" in line], "".join(log)
+    url = f"sqlite:///{demo_db}"
+    migrate(url)
+    db = Database(url)
+    with db.session() as session:
+        stored = events_after(session, 0, 100_000)
+    db.dispose()
+    assert stored, "the demo recorded nothing at all"
+    membership = [e for e in stored if e.event.kind in ("member_joined", "member_left")]
+    # Every join or leave in the log is one the world's own record has.
+    truth_keys = {(h["kind"], tuple(h["members"])) for h in truth}
+    for stored_event in membership:
+        kind = "joined" if stored_event.event.kind == "member_joined" else "left"
+        assert (kind, stored_event.event.members) in truth_keys, stored_event.event.text
