@@ -86,7 +86,8 @@ class Sim:
 
 @dataclass
 class Serve:
-    """One `clanactors serve` process against the simulator."""
+    """One `clanactors serve` process against the simulator. Every one started is
+    remembered, so a failed test still ends them (`stop_all`)."""
 
     sim: Sim
     database_url: str
@@ -124,6 +125,7 @@ class Serve:
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
+        STARTED.append(self)
         return self
 
     @property
@@ -158,6 +160,17 @@ class Serve:
     def stop(self) -> None:
         if self.alive():
             self.terminate()
+
+
+STARTED: list[Serve] = []
+
+
+def stop_all() -> None:
+    """Kill every serve process a scene left running (a failed assertion, say)."""
+    while STARTED:
+        serve = STARTED.pop()
+        if serve.alive():
+            serve.kill()
 
 
 @dataclass
