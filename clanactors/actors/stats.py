@@ -13,8 +13,6 @@ from collections import deque
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import Poll, RefreshStats, RosterChanged, ViewStats
 from clanactors.bungie.errors import (
@@ -24,20 +22,10 @@ from clanactors.bungie.errors import (
     PrivacyError,
 )
 from clanactors.bungie.models import RosterMember
-from clanactors.store.models import MemberStats
+from clanactors.store.stats import StatsRecord, load_stats, save_stats
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(hours=24)
-
-
-def stats_json(row: MemberStats) -> dict[str, int]:
-    return {
-        "kills": row.kills,
-        "deaths": row.deaths,
-        "activitiesCleared": row.activities_cleared,
-        "raidClears": row.raid_clears,
-        "timePlayedSeconds": row.time_played_seconds,
-    }
 
 
 class StatsActor(BaseActor):
@@ -46,7 +34,7 @@ class StatsActor(BaseActor):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.members: dict[str, RosterMember] = {}
-        self.fetched: dict[str, MemberStats] = {}
+        self.fetched: dict[str, StatsRecord] = {}
         self.urgent: deque[tuple[str, bool]] = deque()
         self.background: deque[str] = deque()
         self.tick_scheduled = False
@@ -56,10 +44,9 @@ class StatsActor(BaseActor):
 
     def on_start(self) -> None:
         with self.ctx.db.session() as session:
-            for row in session.scalars(select(MemberStats)):
-                self.fetched[row.membership_id] = row
+            self.fetched = load_stats(session)
         if self.fetched:
-            self.ctx.peers.view.tell(ViewStats({k: stats_json(v) for k, v in self.fetched.items()}))
+            self.ctx.peers.view.tell(ViewStats({k: v.to_json() for k, v in self.fetched.items()}))
 
     def handle(self, message: Any) -> Any:
         match message:
@@ -129,16 +116,16 @@ class StatsActor(BaseActor):
             except (NotFoundError, BadRequestError, PrivacyError) as exc:
                 # The account stats are in hand; raid clears are optional (keep the last).
                 log.info("raid clears unavailable member=%s: %s", member.bungie_name, exc)
+        record = StatsRecord(
+            member.membership_id,
+            account.kills,
+            account.deaths,
+            account.activities_cleared,
+            raid_clears,
+            account.time_played_seconds,
+            self.ctx.clock.now(),
+        )
         with self.ctx.db.session() as session:
-            row = session.get(MemberStats, member.membership_id) or MemberStats(
-                membership_id=member.membership_id
-            )
-            row.kills = account.kills
-            row.deaths = account.deaths
-            row.activities_cleared = account.activities_cleared
-            row.time_played_seconds = account.time_played_seconds
-            row.raid_clears = raid_clears
-            row.fetched_at = self.ctx.clock.now()
-            session.merge(row)
-        self.fetched[member.membership_id] = row
-        self.ctx.peers.view.tell(ViewStats({member.membership_id: stats_json(row)}))
+            save_stats(session, record)
+        self.fetched[member.membership_id] = record
+        self.ctx.peers.view.tell(ViewStats({member.membership_id: record.to_json()}))
