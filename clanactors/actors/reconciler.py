@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import Poll, Reconcile, RosterChanged, Wake
+from clanactors.actors.messages import Poll, Reconcile, RosterPolled, Wake
 from clanactors.bungie.models import RosterMember
 from clanactors.store import recording as store
 from clanactors.store.recording import HISTORY, Checkpoint
@@ -54,9 +54,9 @@ class ReconcilerActor(BaseActor):
 
     def handle(self, message: Any) -> Any:
         match message:
-            case RosterChanged():
+            case RosterPolled():
                 first = self.roster is None
-                self.roster = message.members
+                self.roster = message.members  # who is online and since when, kept fresh
                 if first:
                     self._reconcile("start", include_online=True)
                     self.later(SWEEP_EVERY, Poll())

@@ -75,10 +75,10 @@ class RosterActor(BaseActor):
             return self.ctx.roster_interval
         first = self.ids is None
         peers.tracker.tell(RosterPolled(members, first))
+        peers.reconciler.tell(RosterPolled(members, first))
         peers.view.tell(ViewRoster(self.group, members, now))
         ids = frozenset(m.membership_id for m in members)
         if ids != self.ids:
             self.ids = ids
             peers.stats.tell(RosterChanged(members))
-            peers.reconciler.tell(RosterChanged(members))
         return self.ctx.roster_interval
