@@ -143,17 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sim = sub.add_parser("sim", help="serve the simulated Bungie API alone")
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8001)
-    sim.add_argument("--seed", type=int, default=7)
-    sim.add_argument("--members", type=int, default=100)
+    sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8001, help="listen port (default 8001)")
+    sim.add_argument(
+        "--seed", type=int, default=7, help="the world's seed: the same seed, the same clan"
+    )
+    sim.add_argument("--members", type=int, default=100, help="clan size to aim for (default 100)")
     sim.add_argument(
         "--pace",
         type=float,
         default=1.0,
         help="simulated seconds per real second (default 1: real time)",
     )
-    sim.add_argument("-v", "--verbose", action="store_true")
+    sim.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sim.set_defaults(func=cmd_sim)
 
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
