@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from clanactors import metrics
 from clanactors.actors.base import BaseActor
 from clanactors.actors.messages import ApplyRoster, EventStored, Record
 from clanactors.events import StoredEvent
@@ -63,4 +64,5 @@ class FeedActor(BaseActor):
 
     def _published(self, stored: StoredEvent) -> None:
         log.info("event id=%d kind=%s %s", stored.id, stored.event.kind, stored.event.text)
+        metrics.EVENTS_RECORDED.labels(stored.event.kind).inc()
         self.ctx.peers.listeners.publish(EventStored(stored))

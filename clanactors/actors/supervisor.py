@@ -17,6 +17,7 @@ from typing import Any
 
 import pykka
 
+from clanactors import metrics
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.feed import FeedActor
 from clanactors.actors.fireteam import FireteamActor
@@ -183,6 +184,7 @@ class Supervisor(BaseActor):
         if child.slot is not None:
             child.slot.set(None)
         self.ctx.health.actor_failed(message.role, message.key)
+        metrics.ACTOR_RESTARTS.labels(message.role).inc()
         restart = self.policy.failed(message.key, self.ctx.clock.monotonic())
         who = f"{message.key} ({child.name})" if child.name else message.key
         if restart.first:

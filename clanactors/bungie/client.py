@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 
-from clanactors import __version__
+from clanactors import __version__, metrics
 from clanactors.bungie import models
 from clanactors.bungie.errors import (
     SUCCESS,
@@ -26,6 +27,7 @@ from clanactors.bungie.errors import (
     ClientClosedError,
     MaintenanceError,
     NotFoundError,
+    PrivacyError,
     ThrottledError,
     TransientError,
     error_for_code,
@@ -267,20 +269,32 @@ class BungieClient:
     def _send_once(
         self, endpoint: str, url: str, params: Mapping[str, Any] | None, path: str
     ) -> Any:
-        self._limiter.acquire(PRIORITY.get(endpoint, LIVE))
+        priority = PRIORITY.get(endpoint, LIVE)
+        waited = self._limiter.acquire(priority)
+        metrics.RATE_LIMIT_WAIT.labels(metrics.PRIORITY_NAMES[priority]).inc(waited)
         with self._lock:
             self.calls[endpoint] += 1
+        began = time.perf_counter()
+        outcome = "error"
         try:
             response = self._session.get(
                 url, params=params, timeout=self._timeout, allow_redirects=True
             )
+            payload = parse_envelope(response, path)
+            outcome = "ok"
+            return payload
         except requests.Timeout:
             raise TransientError("request timed out", path=path) from None
         except requests.ConnectionError as exc:
             raise TransientError(f"cannot reach Bungie: {type(exc).__name__}", path=path) from None
         except requests.RequestException as exc:
             raise TransientError(f"request failed: {type(exc).__name__}", path=path) from None
-        return parse_envelope(response, path)
+        except BungieError as exc:
+            outcome = _outcome(exc)
+            raise
+        finally:
+            metrics.BUNGIE_REQUESTS.labels(endpoint, outcome).inc()
+            metrics.BUNGIE_LATENCY.labels(endpoint).observe(time.perf_counter() - began)
 
     def _set_status(self, status: str, exc: BungieError | None) -> None:
         with self._lock:
@@ -293,6 +307,19 @@ class BungieClient:
             log.warning("bungie %s: %s", status, exc)
         if self.on_status_change is not None:
             self.on_status_change(status)
+
+
+def _outcome(exc: BungieError) -> str:
+    """The metrics label for a failed call."""
+    for kind, label in (
+        (MaintenanceError, "maintenance"),
+        (ThrottledError, "throttled"),
+        (PrivacyError, "privacy"),
+        (NotFoundError, "not_found"),
+    ):
+        if isinstance(exc, kind):
+            return label
+    return "error"
 
 
 def parse_envelope(response: requests.Response, path: str) -> Any:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from clanactors import metrics
 from clanactors.config import ConfigError
 from clanactors.paths import migrations_dir
 
@@ -151,6 +152,7 @@ class Database:
             with self._sessions() as session, session.begin():
                 yield session
         except DATABASE_TROUBLE as exc:
+            metrics.DATABASE_ERRORS.inc()
             self.state.failed(exc)
             raise
         self.state.worked()
