@@ -3,6 +3,7 @@ page live over /ws."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import tornado.web
 
 from clanactors.server.api import ID, load_report
-from clanactors.server.base import BaseHandler
+from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.store.eventlog import EventFilter, find_events
 from clanactors.store.queries import member_recent
 
@@ -84,12 +85,21 @@ class IndexHandler(PageHandler):
         if hub.page_cache is not None and hub.page_cache[0] == key:
             self.finish(hub.page_cache[1])
             return
-        feed = await self.in_db(find_events, EventFilter(limit=FEED_ON_PAGE))
+        try:
+            stored = await self.in_db(find_events, EventFilter(limit=FEED_ON_PAGE))
+            feed = [e.to_json() for e in stored]
+        except DatabaseUnavailable:
+            # The database is down: the newest events this process saw, from memory.
+            feed = [json.loads(frame)["event"] for frame in hub.recent_frames]
+            feed = feed[-FEED_ON_PAGE:]
+            self.finish(self._render(feed))
+            return
         html = self._render(feed)
         hub.page_cache = (key, html)
         self.finish(html)
 
-    def _render(self, feed: list[Any]) -> bytes:
+    def _render(self, feed: list[dict[str, Any]]) -> bytes:
+        """The front page; `feed` holds event JSON, oldest first."""
         snapshot = self.ctx.hub.snapshot
         online = snapshot.members["online"]
         in_fireteam = {m for f in snapshot.fireteams for m in f["members"]}
@@ -98,8 +108,8 @@ class IndexHandler(PageHandler):
             "index.html",
             snapshot=snapshot,
             **HELPERS,
-            feed=[e.to_json() for e in reversed(feed)],
-            last_event_id=feed[-1].id if feed else 0,
+            feed=list(reversed(feed)),
+            last_event_id=feed[-1]["id"] if feed else 0,
             solo=[
                 m for m in online if m["currentActivity"] and m["membershipId"] not in in_fireteam
             ],
