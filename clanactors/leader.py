@@ -98,6 +98,11 @@ class PollerLock:
         self._lock_path = lock_path
         return True
 
+    @property
+    def failing(self) -> bool:
+        """The last try could not reach the database (as opposed to: another holds it)."""
+        return self._failing
+
     def release(self) -> None:
         self.held = False
         if self._conn is not None:
