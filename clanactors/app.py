@@ -139,7 +139,9 @@ class Pollers:
                     self.tail.stop()
                     await loop.run_in_executor(None, self._start_system)
                 elif not self.tail.running:
-                    log.info("another process polls clan %s; following it", self.settings.clan_id)
+                    if not self.lock.failing:  # (an unreachable database is logged apart)
+                        clan = self.settings.clan_id
+                        log.info("another process polls clan %s; following it", clan)
                     self.tail.start()
             elif not await loop.run_in_executor(None, self.lock.still_held):
                 log.warning("lost the poller lock; stopping the pollers")
