@@ -104,7 +104,7 @@ def run(name: str, seed: int) -> dict[str, object]:
         else:
             scene = getattr(scenes, name)(sim, f"sqlite:///{folder / 'clanactors.db'}", folder)
         settle(scene.serve, limit=300)
-        verdict = judge(sim, scene.database_url, sim.now())
+        verdict = judge(sim, scene.database_url, scene.seen.pop("until", None) or sim.now())
         lags = event_lags(sim, scene.database_url)
         row: dict[str, object] = {
             "scene": name,

@@ -286,6 +286,12 @@ class RecorderActor(BaseActor):
         instance_id = work.subject
         now = self._now()
         with self.ctx.db.session() as session:
+            if work.kind == PREFETCH and not any(
+                row.instance.instance_id == instance_id
+                for row in store.recent_instances(session, RECENT)
+            ):
+                store.finish(session, work.key)  # no longer on the page: nobody will click
+                return
             raw = store.stored_pgcr(session, instance_id)
             clan = store.clan_members(session)
         pgcr: Pgcr | None = None

@@ -25,7 +25,7 @@ def sim() -> Iterator[Sim]:
 
 def assert_nothing_lost(sim: Sim, scene: scenes.Scene) -> None:
     settle(scene.serve)
-    verdict = judge(sim, scene.database_url, sim.now())
+    verdict = judge(sim, scene.database_url, scene.seen.get("until") or sim.now())
     print(f"verdict: {verdict}")
     assert len(verdict.expected) >= 5, f"too little happened to judge: {verdict}"
     assert not verdict.lost, str(verdict)
