@@ -7,6 +7,7 @@ exits 2. The API key is never echoed back.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -40,6 +41,9 @@ class Settings:
     roster_interval: float = 60.0
     profile_interval: float = 30.0
     max_rps: float = 10.0
+    public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    ws_per_address: int = 20
 
     @property
     def demo(self) -> bool:
@@ -114,6 +118,31 @@ def _positive(unit: str) -> Callable[[str, str], float]:
     return parse
 
 
+def _count(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (`127.0.0.1, 10.0.0.0/8, ::1`)."""
+    networks = []
+    for item in raw.split(","):
+        item = item.strip()
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be comma-separated IP addresses or networks "
+                f"(e.g. 127.0.0.1,10.0.0.0/8), got {item!r}"
+            ) from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Setting:
     env: str
@@ -169,6 +198,27 @@ SETTINGS: tuple[Setting, ...] = (
         "--max-rps",
         _positive("requests per second"),
         "ceiling on Bungie requests per second, whole process",
+    ),
+    Setting(
+        "CLANACTORS_PUBLIC_URL",
+        "public_url",
+        "--public-url",
+        _url,
+        "the site's public address (https:// turns on Strict-Transport-Security)",
+    ),
+    Setting(
+        "CLANACTORS_TRUSTED_PROXIES",
+        "trusted_proxies",
+        "--trusted-proxies",
+        _networks,
+        "reverse proxies (addresses or networks) whose X-Forwarded-For is believed",
+    ),
+    Setting(
+        "CLANACTORS_WS_PER_ADDRESS",
+        "ws_per_address",
+        "--ws-per-address",
+        _count,
+        "concurrent WebSocket connections allowed per client address",
     ),
 )
 

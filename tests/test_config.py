@@ -28,6 +28,20 @@ def test_defaults_are_the_contract() -> None:
     assert (s.roster_interval, s.profile_interval, s.max_rps) == (60.0, 30.0, 10.0)
     assert s.api_root == "https://www.bungie.net/Platform"
     assert s.stats_root == "https://stats.bungie.net/Platform"
+    assert (s.public_url, s.trusted_proxies, s.ws_per_address) == (None, (), 20)
+
+
+def test_hardening_settings_parse() -> None:
+    s = load_settings(
+        {
+            "CLANACTORS_PUBLIC_URL": "https://clan.example/",
+            "CLANACTORS_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8 ,::1",
+            "CLANACTORS_WS_PER_ADDRESS": "5",
+        }
+    )
+    assert s.public_url == "https://clan.example"
+    assert s.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
+    assert s.ws_per_address == 5
 
 
 def test_environment_and_flags_flags_win() -> None:
@@ -61,6 +75,15 @@ def test_environment_and_flags_flags_win() -> None:
         ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"CLANACTORS_HOST": "  "}, "CLANACTORS_HOST"),
+        ({"CLANACTORS_PUBLIC_URL": "clan.example"}, "CLANACTORS_PUBLIC_URL"),
+        ({"CLANACTORS_PUBLIC_URL": "ftp://clan.example"}, "CLANACTORS_PUBLIC_URL"),
+        ({"CLANACTORS_TRUSTED_PROXIES": "proxy.local"}, "CLANACTORS_TRUSTED_PROXIES"),
+        ({"CLANACTORS_TRUSTED_PROXIES": "10.0.0.1,"}, "CLANACTORS_TRUSTED_PROXIES"),
+        ({"CLANACTORS_TRUSTED_PROXIES": "10.0.0.0/33"}, "CLANACTORS_TRUSTED_PROXIES"),
+        ({"CLANACTORS_WS_PER_ADDRESS": "0"}, "CLANACTORS_WS_PER_ADDRESS"),
+        ({"CLANACTORS_WS_PER_ADDRESS": "-3"}, "CLANACTORS_WS_PER_ADDRESS"),
+        ({"CLANACTORS_WS_PER_ADDRESS": "2.5"}, "CLANACTORS_WS_PER_ADDRESS"),
+        ({"CLANACTORS_WS_PER_ADDRESS": "many"}, "CLANACTORS_WS_PER_ADDRESS"),
     ],
 )
 def test_bad_values_name_the_setting(env: dict[str, str], named: str) -> None:
@@ -85,6 +108,13 @@ def test_a_bad_value_exits_2_with_one_line(
     assert KEY not in err
 
 
+def test_a_bad_hardening_flag_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--ws-per-address", "lots"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "--ws-per-address" in err and "lots" in err
+
+
 def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CLANACTORS_", "BUNGIE_"))}
     full_env.pop("CLAN_ID", None)
@@ -106,6 +136,9 @@ def _run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
         ({"CLANACTORS_PORT": "eighty"}, "CLANACTORS_PORT"),
         ({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}, "DATABASE_URL"),
         ({"DATABASE_URL": "sqlite:////nonexistent-dir/sub/x.db"}, "DATABASE_URL"),
+        ({"CLANACTORS_PUBLIC_URL": "clan.example"}, "CLANACTORS_PUBLIC_URL"),
+        ({"CLANACTORS_TRUSTED_PROXIES": "everyone"}, "CLANACTORS_TRUSTED_PROXIES"),
+        ({"CLANACTORS_WS_PER_ADDRESS": "0"}, "CLANACTORS_WS_PER_ADDRESS"),
     ],
 )
 def test_serve_fails_at_start_without_traceback(env: dict[str, str], named: str) -> None:
