@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import tornado.httpserver
 import tornado.netutil
 import tornado.web
 from tornado.ioloop import IOLoop
@@ -28,6 +27,7 @@ from clanactors.logs import held_until_started
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
+from clanactors.server.limits import http_server
 from clanactors.server.tail import DatabaseTail
 from clanactors.sim.server import RunningSimulator, start_in_thread
 from clanactors.store.db import Database, check_connection, migrate, safe_url
@@ -196,7 +196,13 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             roster_interval=settings.roster_interval,
             profile_interval=settings.profile_interval,
         )
-        await _listen(settings, make_app(web))
+        app = make_app(
+            web,
+            ws_per_address=settings.ws_per_address,
+            trusted_proxies=settings.trusted_proxies,
+            public_url=settings.public_url,
+        )
+        await _listen(settings, app)
     finally:
         task.cancel()
         await asyncio.get_running_loop().run_in_executor(None, pollers.stop)
@@ -214,7 +220,9 @@ async def _listen(settings: Settings, app: tornado.web.Application) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = tornado.httpserver.HTTPServer(app, xheaders=True)
+    # Timeouts and sizes for every connection (server/limits.py); no `xheaders`: the
+    # application believes X-Forwarded-For only from CLANACTORS_TRUSTED_PROXIES.
+    server = http_server(app)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"

@@ -2,22 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+import tornado.httputil
 import tornado.web
 
 from clanactors.paths import web_dir
 from clanactors.server import api, pages
-from clanactors.server.base import NotFoundHandler, StaticFiles, WebContext, log_request
-from clanactors.server.ws import MAX_FRAME, QUEUE_LIMIT, LiveSocket
+from clanactors.server.base import (
+    HSTS_SETTING,
+    NotFoundHandler,
+    StaticFiles,
+    WebContext,
+    log_request,
+)
+from clanactors.server.proxies import TrustedProxies
+from clanactors.server.ws import (
+    MAX_FRAME,
+    PER_ADDRESS,
+    PING_INTERVAL,
+    PING_TIMEOUT,
+    QUEUE_LIMIT,
+    LiveSocket,
+    PerAddress,
+)
 
 ID = r"([0-9]+|[^/]+)"
 
 
+class ClanApplication(tornado.web.Application):
+    """Sets each request's `remote_ip` to the client's address before any handler (and the
+    access log) sees it: the peer's own, or, from a trusted proxy, the forwarded one."""
+
+    def __init__(self, *args: Any, trusted_proxies: TrustedProxies, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trusted_proxies = trusted_proxies
+
+    def find_handler(self, request: tornado.httputil.HTTPServerRequest, **kwargs: Any) -> Any:
+        if self.trusted_proxies and request.remote_ip:
+            request.remote_ip = self.trusted_proxies.client(
+                request.remote_ip, request.headers.get("X-Forwarded-For")
+            )
+        return super().find_handler(request, **kwargs)
+
+
 def make_app(
-    ctx: WebContext, *, debug: bool = False, ws_queue_limit: int = QUEUE_LIMIT
+    ctx: WebContext,
+    *,
+    debug: bool = False,
+    ws_queue_limit: int = QUEUE_LIMIT,
+    ws_per_address: int = PER_ADDRESS,
+    trusted_proxies: Iterable[str] = (),
+    public_url: str | None = None,
 ) -> tornado.web.Application:
     web = web_dir()
     c = {"ctx": ctx}
-    return tornado.web.Application(
+    ws = {
+        "hub": ctx.hub,
+        "db": ctx.db,
+        "queue_limit": ws_queue_limit,
+        "per_address": PerAddress(ws_per_address),
+    }
+    return ClanApplication(
         [
             (r"/", pages.IndexHandler, c),
             (rf"/members/{ID}", pages.MemberPage, c),
@@ -31,8 +78,9 @@ def make_app(
             (rf"/api/activities/{ID}", api.ActivityHandler, c),
             (r"/api/feed", api.FeedHandler, c),
             (r"/healthz", api.HealthHandler, c),
-            (r"/ws", LiveSocket, {"hub": ctx.hub, "db": ctx.db, "queue_limit": ws_queue_limit}),
+            (r"/ws", LiveSocket, ws),
         ],
+        trusted_proxies=TrustedProxies(trusted_proxies),
         default_handler_class=NotFoundHandler,
         default_handler_args=c,
         template_path=str(web / "templates"),
@@ -43,9 +91,10 @@ def make_app(
         compress_response=True,
         xsrf_cookies=False,
         debug=debug,
-        websocket_ping_interval=20,
-        websocket_ping_timeout=20,
+        websocket_ping_interval=PING_INTERVAL,
+        websocket_ping_timeout=PING_TIMEOUT,
         # Frames up to 4x the limit are read and answered with an error frame; beyond
         # that Tornado closes the connection (1009) rather than buffer them.
         websocket_max_message_size=4 * MAX_FRAME,
+        **{HSTS_SETTING: bool(public_url and public_url.startswith("https://"))},
     )

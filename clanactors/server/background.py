@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
@@ -17,15 +16,33 @@ from clanactors.clock import Clock, RealClock
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
+from clanactors.server.limits import HttpLimits, http_server
+from clanactors.server.ws import PER_ADDRESS
 from clanactors.store.db import Database
 from clanactors.store.eventlog import last_event_id
 
 
 class WebServer:
-    def __init__(self, db: Database, ws_queue_limit: int = 512, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ws_queue_limit: int = 512,
+        clock: Clock | None = None,
+        *,
+        limits: HttpLimits | None = None,
+        ws_per_address: int = PER_ADDRESS,
+        trusted_proxies: tuple[str, ...] = (),
+        public_url: str | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock or RealClock()
         self.ws_queue_limit = ws_queue_limit
+        self.limits = limits
+        self.app_options: dict[str, Any] = {
+            "ws_per_address": ws_per_address,
+            "trusted_proxies": trusted_proxies,
+            "public_url": public_url,
+        }
         self.port = 0
         self.hub: Hub | None = None
         self.ctx: WebContext | None = None
@@ -56,9 +73,9 @@ class WebServer:
             self.hub.last_event_id = last_event_id(session)
         self.listener = HubListener.start(self.hub, self.loop)
         self.ctx = WebContext(self.db, self.hub, clock=self.clock)
-        self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit)
+        self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit, **self.app_options)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        server = tornado.httpserver.HTTPServer(app)
+        server = http_server(app, self.limits)
         server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self._ready.set()

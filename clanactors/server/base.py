@@ -23,6 +23,43 @@ from clanactors.store.db import DATABASE_TROUBLE, Database
 log = logging.getLogger(__name__)
 
 
+# CONTRACT §3: scripts from the site itself only (no inline script, no inline handler, no
+# inline style) and no framing. 'self' in connect-src also covers the page's WebSocket to
+# its own host, ws: or wss: alike (CSP Level 3; tests/web/test_csp.py checks Chromium).
+# No member emblems are shown, so no Bungie image host.
+PAGE_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    )
+)
+# Everything that is not a page (JSON, static files, the WebSocket handshake, Tornado's
+# own error bodies): nothing may load or run in it, should a browser ever render it.
+CONTENT_POLICY = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000"
+HSTS_SETTING = "clanactors_hsts"  # Application setting: CLANACTORS_PUBLIC_URL is https://
+
+
+def security_headers(handler: tornado.web.RequestHandler, page: bool) -> None:
+    handler.clear_header("Server")  # no version for scanners to match
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("Referrer-Policy", "same-origin")
+    handler.set_header("Content-Security-Policy", PAGE_POLICY if page else CONTENT_POLICY)
+    if handler.settings.get(HSTS_SETTING):
+        handler.set_header("Strict-Transport-Security", HSTS)
+
+
+def no_content_headers(handler: tornado.web.RequestHandler) -> None:
+    security_headers(handler, page=False)
+
+
 class DatabaseUnavailable(tornado.web.HTTPError):
     def __init__(self) -> None:
         super().__init__(503, "the database is unavailable; try again shortly")
@@ -70,6 +107,9 @@ class StaticFiles(tornado.web.StaticFileHandler):
             raise tornado.web.HTTPError(400, "malformed path")
         return super().validate_absolute_path(root, absolute_path)
 
+    def set_default_headers(self) -> None:
+        no_content_headers(self)
+
     @classmethod
     def get_absolute_path(cls, root: str, path: str) -> str:
         if "\x00" in path:
@@ -88,8 +128,7 @@ class BaseHandler(tornado.web.RequestHandler):
         return self.request.path.startswith("/api/") or self.request.path == "/healthz"
 
     def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
+        security_headers(self, page=not self.is_api)
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)

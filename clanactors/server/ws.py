@@ -7,6 +7,9 @@ limit cannot keep up: it is closed (it can come back and resume). An optional fi
 live ones. Live events wait from the moment a client connects until its first frame (or
 a short grace period without one), and anything already replayed is skipped by id, so
 none is missing and none comes twice.
+
+One client address may hold `PerAddress.limit` connections at once; the next is closed
+at once with 1013 (Try Again Later), and admitted again once one of the others closes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import tornado.websocket
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
+from clanactors.server.base import no_content_headers
 from clanactors.server.hub import Hub, event_frame
+from clanactors.server.proxies import address_key
 from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after, last_event_id
 
@@ -30,13 +35,57 @@ MAX_FRAME = 64 * 1024  # larger client frames get an error frame
 FIRST_FRAME_GRACE = 1.0  # seconds live events wait for a possible resume frame
 QUEUE_LIMIT = 512  # frames not yet flushed to a slow client before it is cut off
 REPLAY_PAGE = 500
+# A ping every PING_INTERVAL seconds; no pong within PING_TIMEOUT closes the connection
+# (a client that vanished, or never reads, holds its buffers no longer than that).
+PING_INTERVAL = 20.0
+PING_TIMEOUT = 20.0
+PER_ADDRESS = 20  # concurrent connections per client address (CLANACTORS_WS_PER_ADDRESS)
+REFUSED = (1013, "too many connections from your address; try again later")
+
+
+class PerAddress:
+    """Concurrent connections per client address (an IPv6 /64 counts as one address).
+    Lives on the IOLoop thread, like the hub."""
+
+    def __init__(self, limit: int = PER_ADDRESS) -> None:
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+        self.refusing: set[str] = set()  # addresses at the cap that were refused, logged once
+
+    def take(self, key: str) -> bool:
+        held = self.counts.get(key, 0)
+        if held >= self.limit:
+            if key not in self.refusing:
+                self.refusing.add(key)
+                log.warning("websocket connections refused: %d open already peer=%s", held, key)
+            return False
+        self.counts[key] = held + 1
+        return True
+
+    def give_back(self, key: str) -> None:
+        held = self.counts.get(key, 0) - 1
+        if held > 0:
+            self.counts[key] = held
+        else:
+            self.counts.pop(key, None)
+        if key in self.refusing and held < self.limit:
+            self.refusing.discard(key)
+            log.info("websocket connections admitted again peer=%s", key)
 
 
 class LiveSocket(tornado.websocket.WebSocketHandler):
-    def initialize(self, hub: Hub, db: Database, queue_limit: int = QUEUE_LIMIT) -> None:
+    def initialize(
+        self,
+        hub: Hub,
+        db: Database,
+        queue_limit: int = QUEUE_LIMIT,
+        per_address: PerAddress | None = None,
+    ) -> None:
         self.hub = hub
         self.db = db
         self.queue_limit = queue_limit
+        self.per_address = per_address or PerAddress()
+        self.address: str | None = None  # the slot this connection holds, once admitted
         self.unflushed = 0  # frames handed to the stream and not yet written to the socket
         self.last_sent = 0  # the newest event id this client has been sent
         self.holding = True  # live events wait: for the first frame, then for a replay
@@ -47,7 +96,16 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     # ------------------------------------------------------------------ lifecycle
 
+    def set_default_headers(self) -> None:
+        no_content_headers(self)
+
     def open(self, *args: Any, **kwargs: Any) -> None:
+        key = address_key(self.request.remote_ip or "")
+        if not self.per_address.take(key):
+            self.closed = True
+            self.close(*REFUSED)
+            return
+        self.address = key
         self.last_sent = self.hub.last_event_id
         self.hub.add(self)
         self.send_frame(self.hub.current.frame)
@@ -56,10 +114,15 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
     def on_close(self) -> None:
         self.closed = True
         self.hub.remove(self)
+        if self.address is not None:
+            self.per_address.give_back(self.address)
+            self.address = None
 
     # ------------------------------------------------------------------ incoming
 
     async def on_message(self, message: str | bytes) -> None:
+        if self.address is None:
+            return  # refused: closing already
         self.frames_seen += 1
         first = self.frames_seen == 1
         try:

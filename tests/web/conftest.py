@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from clanactors.server.background import WebServer
 from tests.actors.harness import Harness
+from tests.conftest import IN_CI
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 class Live:
@@ -34,3 +39,67 @@ def live(sqlite_url: str) -> Iterator[Live]:
     harness.stop()
     web.stop()
     harness.close()
+
+
+# ---------------------------------------------------------------- Chromium (Playwright)
+
+# Runs in every page before its own scripts (through DevTools, so the page's CSP does not
+# apply to it): collects the Content-Security-Policy violations the page reports.
+COLLECT_CSP_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}: ${e.sample}`);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM) and not IN_CI:
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page that records script errors, dialogs and CSP violations (`page.errors`,
+    `page.csp`: console lines and `securitypolicyviolation` events alike)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.errors = []
+    pg.csp_console = []
+    pg.add_init_script(COLLECT_CSP_VIOLATIONS)
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on(
+        "console",
+        lambda msg: (
+            pg.csp_console.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
+    pg.on(
+        "dialog",
+        lambda dialog: (pg.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()),
+    )
+    yield pg
+    context.close()
+
+
+def csp_violations(page: Any) -> list[str]:
+    """Every CSP violation the page has reported so far, from either source."""
+    events = page.evaluate("window.__csp || []")
+    return [*page.csp_console, *events]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI
-from tests.web.conftest import Live
+from tests.web.conftest import CHROMIUM, Live, csp_violations
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 
 pytestmark = pytest.mark.browser
@@ -19,42 +17,7 @@ pytestmark = pytest.mark.browser
 if not os.path.exists(CHROMIUM) and not IN_CI:
     pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.errors = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))  # type: ignore[attr-defined]
-    pg.on(
-        "dialog",
-        lambda dialog: (
-            pg.errors.append(f"dialog: {dialog.message}"),  # type: ignore[attr-defined]
-            dialog.dismiss(),
-        ),
-    )
-    yield pg
-    context.close()
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 def test_online_offline_timers_feed_and_pgcr(live: Live, page: Page) -> None:
@@ -105,6 +68,7 @@ def test_hostile_names_render_literally_and_run_nothing(live: Live, page: Page) 
     assert page.locator(".person .name b, .person .name svg, .person .name i").count() == 0
     page.wait_for_timeout(500)
     assert page.errors == []  # type: ignore[attr-defined]
+    assert csp_violations(page) == []  # nothing even tried to run
 
 
 def test_phone_viewport_has_no_horizontal_scroll(live: Live, browser: Browser) -> None:

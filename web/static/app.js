@@ -182,10 +182,12 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   socket.addEventListener("open", () => {
-    retry = 1000;
     socket.send(JSON.stringify({ resume: lastEventId }));
   });
   socket.addEventListener("message", (message) => {
+    // Back off afresh only once the server has said something: a connection refused
+    // right after it opened (1013, too many from this address) keeps backing off.
+    retry = 1000;
     let frame;
     try { frame = JSON.parse(message.data); } catch { return; }
     if (frame.type === "event") addEvent(frame.event);
