@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from clanactors.store.queries import pgcr_payload
 from tests.conftest import IN_CI
 from tests.web.conftest import CHROMIUM, Live, csp_violations
 
@@ -88,6 +89,18 @@ def test_phone_viewport_has_no_horizontal_scroll(live: Live, browser: Browser) -
 
 
 def test_page_works_without_javascript(live: Live, browser: Browser) -> None:
+    h = live.h
+
+    def reports_stored() -> bool:
+        # A PGCR arrives some time after its activity shows in the recent list (until
+        # then the page says "No report for this activity yet"): wait for them.
+        with h.db.session() as session:
+            return all(
+                pgcr_payload(session, r["instanceId"]) is not None
+                for r in h.system.snapshot().recent
+            )
+
+    h.run_until(reports_stored, limit=600)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live.web.url)
