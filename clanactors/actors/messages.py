@@ -184,6 +184,14 @@ class Reconcile:
 
 
 @dataclass(frozen=True)
+class ReconcileNow:
+    """The reconciler's own timer: read the histories now (of `only`, or everyone's)."""
+
+    reason: str
+    only: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class RosterChanged:
     """The clan's current members, after each roster poll that changed who is in it."""
 

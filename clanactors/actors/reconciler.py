@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import Poll, Reconcile, RosterPolled, Wake
+from clanactors.actors.messages import Poll, Reconcile, ReconcileNow, RosterPolled, Wake
 from clanactors.bungie.models import RosterMember
 from clanactors.store import recording as store
 from clanactors.store.recording import HISTORY, Checkpoint
@@ -50,47 +50,66 @@ class ReconcilerActor(BaseActor):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.roster: tuple[RosterMember, ...] | None = None
+        self.recovered: str | None = None  # why to reconcile after the next roster poll
         self.last_recovery: float | None = None
 
     def handle(self, message: Any) -> Any:
         match message:
             case RosterPolled():
-                first = self.roster is None
-                self.roster = message.members  # who is online and since when, kept fresh
-                if first:
-                    self._reconcile("start", include_online=True)
-                    self.later(SWEEP_EVERY, Poll())
+                self._roster(message.members)
             case Reconcile():
                 mono = self.ctx.clock.monotonic()
                 if self.last_recovery is None or mono - self.last_recovery >= RECOVERY_GAP:
                     self.last_recovery = mono
-                    self._reconcile(message.reason, include_online=True)
+                    # Wait for a roster polled after the recovery: who came online, who
+                    # joined, who left while nothing could be seen.
+                    self.recovered = message.reason
+            case ReconcileNow():
+                self._reconcile(message.reason, include_online=True, only=message.only)
             case Poll():
                 self._reconcile("sweep", include_online=False)
                 self.later(SWEEP_EVERY, Poll())
             case _:
                 raise TypeError(f"unexpected message {message!r}")
 
-    def _reconcile(self, reason: str, *, include_online: bool) -> None:
+    def _roster(self, members: tuple[RosterMember, ...]) -> None:
+        previous, self.roster = self.roster, members  # who is online and since when
+        # Reconcile once the member actors have had their first look (two profile
+        # intervals): what is still running then is followed live, what ended is in
+        # history.
+        settle = 2 * self.ctx.profile_interval
+        if previous is None:
+            self.later(settle, ReconcileNow("start"))
+            self.later(SWEEP_EVERY, Poll())
+        elif self.recovered is not None:
+            self.later(settle, ReconcileNow(self.recovered))
+            self.recovered = None
+        else:
+            joined = {m.membership_id for m in members} - {m.membership_id for m in previous}
+            if joined:
+                self.later(settle, ReconcileNow("new members", frozenset(joined)))
+
+    def _reconcile(
+        self, reason: str, *, include_online: bool, only: frozenset[str] | None = None
+    ) -> None:
         if self.roster is None:
-            return  # the first roster poll will do it
+            return
         now = self.ctx.clock.now()
         with self.ctx.db.session() as session:
             checkpoints = store.checkpoints(session)
+            # A new database seeds everyone's history: paced behind the live page.
+            seeding = not checkpoints
             wanted = [
                 m.membership_id
                 for m in self.roster
-                if needs_reading(
+                if (only is None or m.membership_id in only)
+                and needs_reading(
                     m, checkpoints.get(m.membership_id, {}), now, include_online=include_online
                 )
             ]
             for membership_id in wanted:
                 payload = {"candidates": [{"id": membership_id, "characters": []}]}
-                # A first look seeds a new member's history: paced behind everything else.
-                first_look = membership_id not in checkpoints
-                store.enqueue(
-                    session, HISTORY, membership_id, payload, now, priority=int(first_look)
-                )
+                store.enqueue(session, HISTORY, membership_id, payload, now, priority=int(seeding))
         if wanted:
             log.info("reading history of %d members (%s)", len(wanted), reason)
             self.ctx.peers.recorder.tell(Wake())

@@ -251,8 +251,10 @@ class RecorderActor(BaseActor):
         entries = [e for found in read.values() for e in found]
         with self.ctx.db.session() as session:
             store.store_history(session, membership_id, entries)
+            # News is what ended after this database's first sync and after they joined.
+            since = max(t for t in (horizon, member.joined_at) if t) if horizon else None
             for entry in entries:
-                news = _news(entry, horizon)
+                news = _news(entry, since)
                 if news and not store.instance_recorded(session, entry.instance_id):
                     store.enqueue(session, PGCR, entry.instance_id, {}, now)
             for character_id, found in read.items():

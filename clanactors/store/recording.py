@@ -63,6 +63,7 @@ class KnownMember:
     is_online: bool
     last_online_at: datetime | None
     character_ids: tuple[str, ...]
+    joined_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ def _known(row: Member) -> KnownMember:
         row.is_online,
         row.last_online_at,
         tuple(row.character_ids or ()),
+        row.joined_at,
     )
 
 

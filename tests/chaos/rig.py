@@ -94,6 +94,7 @@ class Serve:
     folder: Path
     name: str
     settings: dict[str, str] = field(default_factory=dict)
+    args: tuple[str, ...] = ()  # extra serve flags, e.g. ("-v",) to debug a scene
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     runs: int = 0
@@ -120,7 +121,7 @@ class Serve:
         log.write(f"\n===== start {self.runs}\n")
         log.flush()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "clanactors", "serve"],
+            [sys.executable, "-m", "clanactors", "serve", *self.args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -111,8 +111,13 @@ def maintenance(sim: Sim, database_url: str, folder: Path) -> Scene:
     during = serve.healthz()
     time.sleep(20)
     sim.faults(maintenance=False, maintenance_html=False)
+    # One probe every two minutes while Bungie is down: the client sees it back within
+    # that, then reads what finished meanwhile from history.
+    began = time.monotonic()
+    wait_for(lambda: serve.healthz()["bungie"] == "ok", 150, "Bungie to be seen back")
+    back_after = time.monotonic() - began
     time.sleep(PLAY)
-    return Scene(serve, database_url, {"health_during": during})
+    return Scene(serve, database_url, {"health_during": during, "back_after": back_after})
 
 
 def overloaded(sim: Sim, database_url: str, folder: Path) -> Scene:
