@@ -56,7 +56,8 @@ def serve(port: int) -> None:
     url = f"sqlite:///{tempfile.mkdtemp()}/fanout.db"
     migrate(url)
     hub = Hub()
-    app = make_app(WebContext(Database(url), hub))
+    # Thousands of clients from one address: no per-address cap here.
+    app = make_app(WebContext(Database(url), hub), ws_per_address=10**6)
     counter = {"id": 0}
 
     class Broadcast(tornado.web.RequestHandler):
