@@ -21,6 +21,7 @@ from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
+from clanactors.discord.delivery import NotifySettings
 from clanactors.health import Health
 from clanactors.leader import PollerLock
 from clanactors.logs import held_until_started
@@ -159,6 +160,7 @@ class Pollers:
             profile_interval=s.profile_interval,
             max_rps=s.max_rps,
             health=self.health,
+            notify=NotifySettings.of(s.discord_webhooks, s.discord_kinds, s.public_url),
         )
         system.add_listener(self.listener)
         system.start()

@@ -23,6 +23,14 @@ DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
 DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
 # The demo never touches the file a real clan will use (CONTRACT §1).
 DEMO_DATABASE_URL = "sqlite:///clanactors-demo.db"
+DEFAULT_DISCORD_KINDS = ("member_joined", "member_left", "activity_cleared")
+# Discord's execute-webhook URL; the last part is a secret token. Plain http is accepted
+# for loopback only, so tests (and `notify --test` rehearsals) can use a local stand-in.
+_WEBHOOK_URL = re.compile(
+    r"(?:https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?"
+    r"|https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^\s/?#]+)*)"
+    r"/webhooks/(\d{1,20})/([A-Za-z0-9_.-]{1,200})"
+)
 
 
 class ConfigError(Exception):
@@ -44,14 +52,20 @@ class Settings:
     public_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     ws_per_address: int = 20
+    discord_webhooks: tuple[str, ...] = ()
+    discord_kinds: tuple[str, ...] = DEFAULT_DISCORD_KINDS
 
     @property
     def demo(self) -> bool:
         """No API key: run against the built-in simulated Bungie API."""
         return self.api_key is None
 
-    def __repr__(self) -> str:  # keep the key out of any log line or traceback
-        fields = {**self.__dict__, "api_key": "***" if self.api_key else None}
+    def __repr__(self) -> str:  # keep the key and webhook tokens out of logs and tracebacks
+        fields = {
+            **self.__dict__,
+            "api_key": "***" if self.api_key else None,
+            "discord_webhooks": tuple(webhook_id(u) + "/***" for u in self.discord_webhooks),
+        }
         inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
         return f"Settings({inner})"
 
@@ -76,6 +90,51 @@ def _url(name: str, raw: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", raw):
         raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
     return raw.rstrip("/")
+
+
+def webhook_id(url: str) -> str:
+    """The public part of a Discord webhook URL (its id): what logs and pages may show."""
+    match = _WEBHOOK_URL.fullmatch(url)
+    return match.group(1) if match else "?"
+
+
+def _webhooks(name: str, raw: str) -> tuple[str, ...]:
+    urls = []
+    for position, item in enumerate(raw.split(","), start=1):
+        item = item.strip()
+        if not item:
+            continue
+        if not _WEBHOOK_URL.fullmatch(item):
+            # Never echo the value: it may hold a token.
+            raise ConfigError(
+                f"{name}: entry {position} is not a Discord webhook URL "
+                f"(https://discord.com/api/webhooks/ID/TOKEN)"
+            )
+        if item not in urls:
+            urls.append(item)
+    if not urls:
+        raise ConfigError(f"{name} is set but holds no webhook URL")
+    ids = [webhook_id(u) for u in urls]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{name} lists the same webhook id twice with different tokens")
+    return tuple(urls)
+
+
+def _kinds(name: str, raw: str) -> tuple[str, ...]:
+    from clanactors.events import KINDS
+
+    kinds = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item not in KINDS:
+            raise ConfigError(f"{name}: unknown event kind {item!r} (known: {', '.join(KINDS)})")
+        if item not in kinds:
+            kinds.append(item)
+    if not kinds:
+        raise ConfigError(f"{name} is set but names no event kind")
+    return tuple(kinds)
 
 
 def _database_url(name: str, raw: str) -> str:
@@ -219,6 +278,20 @@ SETTINGS: tuple[Setting, ...] = (
         "--ws-per-address",
         _count,
         "concurrent WebSocket connections allowed per client address",
+    ),
+    Setting(
+        "CLANACTORS_DISCORD_WEBHOOKS",
+        "discord_webhooks",
+        "--discord-webhooks",
+        _webhooks,
+        "comma-separated Discord webhook URLs that receive the feed",
+    ),
+    Setting(
+        "CLANACTORS_DISCORD_KINDS",
+        "discord_kinds",
+        "--discord-kinds",
+        _kinds,
+        "event kinds sent to the Discord webhooks",
     ),
 )
 

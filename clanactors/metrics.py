@@ -75,3 +75,9 @@ WEBSOCKET_BYTES = Counter(
 )
 
 PRIORITY_NAMES = {0: "recording", 1: "live", 2: "background"}
+NOTIFICATIONS = Counter(
+    "clanactors_notifications_total",
+    "Discord webhook messages by webhook id and outcome (sent, retried, failed, disabled)",
+    ["webhook", "outcome"],
+    registry=REGISTRY,
+)

@@ -16,6 +16,7 @@ from clanactors.actors.messages import ChildFailed, Ping
 from clanactors.actors.refs import Peers
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock
+from clanactors.discord.delivery import NotifySettings
 from clanactors.health import Health
 from clanactors.scheduler import Scheduler, Timer
 from clanactors.store.db import DATABASE_TROUBLE, Database
@@ -39,6 +40,7 @@ class Context:
     scheduler: Scheduler
     peers: Peers = field(default_factory=Peers)
     health: Health = field(default_factory=Health)
+    notify: NotifySettings | None = None  # Discord webhooks, when configured (CONTRACT §8)
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -276,3 +276,21 @@ class EventStored:
 class SnapshotChanged:
     snapshot: Any  # clanactors.snapshot.Snapshot
     parts: frozenset[str]  # which of members, fireteams, stats, recent, clan changed
+
+
+# ----------------------------------------------------------------------- notifier
+
+
+@dataclass(frozen=True)
+class NotifierStart:
+    """Begin: give configured webhooks a chance, send what is owed, plan the digest."""
+
+
+@dataclass(frozen=True)
+class Drain:
+    """Messages are owed (the feed stored some) or a wait is over: send what may go."""
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    """A weekly reset may have passed: owe each webhook the digest of the week, once."""

@@ -90,6 +90,7 @@ class Peers:
     reconciler: Slot = field(default_factory=lambda: Slot("reconciler"))
     tracker: Slot = field(default_factory=lambda: Slot("tracker"))
     roster: Slot = field(default_factory=lambda: Slot("roster"))
+    notifier: Slot = field(default_factory=lambda: Slot("notifier"))
     listeners: Listeners = field(default_factory=Listeners)
 
     def slot(self, role: str) -> Slot:

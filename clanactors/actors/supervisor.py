@@ -1,6 +1,6 @@
 """The supervisor: owns every other actor and restarts the ones that crash.
 
-It starts the singletons (feed, view, stats, recorder, reconciler, tracker, roster) in
+It starts the singletons (feed, notifier, view, stats, recorder, reconciler, tracker, roster) in
 dependency order, and member and fireteam actors when the tracker asks. A child that
 raises is restarted after the one shared `RestartPolicy` delay; the crash is logged once
 per quiet spell with what the child was doing, and a restart storm is logged once and
@@ -34,6 +34,7 @@ from clanactors.actors.messages import (
     ToFireteam,
     ToMember,
 )
+from clanactors.actors.notifier import NotifierActor
 from clanactors.actors.reconciler import ReconcilerActor
 from clanactors.actors.recorder import RecorderActor
 from clanactors.actors.refs import Slot
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 SINGLETONS: tuple[type[BaseActor], ...] = (
     FeedActor,
+    NotifierActor,
     ViewActor,
     StatsActor,
     RecorderActor,

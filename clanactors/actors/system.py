@@ -14,6 +14,7 @@ from clanactors.actors.messages import Ping, Reconcile, ViewHealth
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock, RealClock
+from clanactors.discord.delivery import NotifySettings
 from clanactors.health import Health
 from clanactors.scheduler import Scheduler
 from clanactors.snapshot import Snapshot
@@ -37,6 +38,7 @@ class ActorSystem:
         clock: Clock | None = None,
         health: Health | None = None,
         policy: RestartPolicy | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         clock = clock or RealClock()
         self.scheduler = Scheduler(clock)
@@ -52,6 +54,7 @@ class ActorSystem:
             clock=clock,
             scheduler=self.scheduler,
             health=health or Health(),
+            notify=notify,
         )
         self.supervisor: pykka.ActorRef[Any] | None = None
         self._bungie = client.status

@@ -17,6 +17,7 @@ from clanactors.actors.messages import Ping
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import FakeClock, RealClock
+from clanactors.discord.delivery import NotifySettings
 from clanactors.events import StoredEvent
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
@@ -36,6 +37,7 @@ class Rig:
         profile_interval: float = 10.0,
         roster_interval: float = 20.0,
         start: datetime | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         self.clock = FakeClock(start)
         self.sim = RunningSimulator(
@@ -46,6 +48,7 @@ class Rig:
         self.db = Database(database_url)
         self.profile_interval = profile_interval
         self.roster_interval = roster_interval
+        self.notify = notify
         self.system: ActorSystem | None = None
         self.client: BungieClient | None = None
 
@@ -73,6 +76,7 @@ class Rig:
             profile_interval=self.profile_interval,
             max_rps=1000,
             clock=self.clock,
+            notify=self.notify,
         )
         with self.db.session() as session:
             claim_clan(session, self.sim.clan_id, False, self.clock.now())

@@ -248,3 +248,39 @@ class LiveSnapshot(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxRow(Base):
+    """A Discord message owed to one webhook (CONTRACT §8), written in the transaction
+    that stores its event, so a crash between storing and sending loses nothing.
+
+    `key` names what is owed (`event:ID:WEBHOOK`, `digest:WEEK:WEBHOOK`) so it is owed once.
+    Rows are sent oldest first per webhook and marked `sent_at` once Discord accepted them
+    (`failed` when Discord refused the message itself, so it never blocks the queue).
+    """
+
+    __tablename__ = "discord_outbox"
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    webhook_id: Mapped[str] = mapped_column(String(24))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), nullable=True
+    )
+    message: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index(None, "webhook_id", "sent_at", "id"),)
+
+
+class DiscordWebhook(Base):
+    """A webhook Discord answered 401/404 for: disabled until the next start tries it."""
+
+    __tablename__ = "discord_webhooks"
+
+    webhook_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -1,0 +1,1 @@
+"""Discord: the feed posted to execute-webhook URLs (CONTRACT §8)."""
