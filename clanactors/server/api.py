@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import tornado.web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from clanactors import metrics
 from clanactors.bungie.errors import ResponseShapeError
 from clanactors.bungie.models import parse_pgcr
 from clanactors.clock import utc_iso
@@ -26,8 +28,8 @@ ID = re.compile(r"[0-9]{1,20}")
 
 class ApiHandler(BaseHandler):
     def valid_id(self, value: str, what: str) -> str:
-        if not ID.fullmatch(value):
-            raise tornado.web.HTTPError(400, f"{what} must be a decimal id")
+        if not ID.fullmatch(value):  # no such id can exist: unknown, like any other
+            raise tornado.web.HTTPError(404, f"no {what} {value!r}")
         return value
 
 
@@ -180,6 +182,26 @@ class HealthHandler(ApiHandler):
             },
             status=503 if backlog is None else 200,
         )
+
+
+class MetricsHandler(BaseHandler):
+    """GET /metrics: this process's Prometheus metrics (prometheus_client text format)."""
+
+    async def get(self) -> None:
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(
+                None, _read_backlog, self.ctx.db
+            )
+        except SQLAlchemyError:
+            found = None  # the database's state logs that; the gauges keep their last value
+        if found is not None:
+            metrics.RECORDING_BACKLOG.set(found.count)
+            lag = (self.ctx.clock.now() - found.oldest).total_seconds() if found.oldest else 0.0
+            metrics.RECORDING_LAG.set(max(lag, 0.0))
+        metrics.WEBSOCKET_CLIENTS.set(len(self.ctx.hub.clients))
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(generate_latest(metrics.REGISTRY))
 
 
 def _read_backlog(db: Database) -> Backlog:

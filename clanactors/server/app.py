@@ -78,6 +78,7 @@ def make_app(
             (rf"/api/activities/{ID}", api.ActivityHandler, c),
             (r"/api/feed", api.FeedHandler, c),
             (r"/healthz", api.HealthHandler, c),
+            (r"/metrics", api.MetricsHandler, c),
             (r"/ws", LiveSocket, ws),
         ],
         trusted_proxies=TrustedProxies(trusted_proxies),

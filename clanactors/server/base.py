@@ -4,8 +4,10 @@ answers JSON on API paths and a page elsewhere (never a traceback)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -21,6 +23,7 @@ from clanactors.server.hub import Hub
 from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
+ASCII_INT = re.compile(r"-?[0-9]{1,19}")
 
 
 # CONTRACT §3: scripts from the site itself only (no inline script, no inline handler, no
@@ -176,14 +179,20 @@ class BaseHandler(tornado.web.RequestHandler):
             return
         self.render("error.html", status=status_code, reason=reason)
 
+    async def head(self, *args: Any, **kwargs: Any) -> None:
+        """Every GET route answers HEAD (uptime monitors, `curl -I`): the same status and
+        headers, no body (Tornado drops it for HEAD)."""
+        answer = self.get(*args, **kwargs)
+        if inspect.isawaitable(answer):
+            await answer
+
     def int_argument(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise tornado.web.HTTPError(400, f"{name} must be an integer") from None
+        if not ASCII_INT.fullmatch(raw):  # not "١٢": int() would take any script's digits
+            raise tornado.web.HTTPError(400, f"{name} must be an integer")
+        value = int(raw)
         if not low <= value <= high:
             raise tornado.web.HTTPError(400, f"{name} must be between {low} and {high}")
         return value

@@ -132,7 +132,7 @@ class MemberPage(PageHandler):
 class ActivityPage(PageHandler):
     async def get(self, instance_id: str) -> None:
         if not ID.fullmatch(instance_id):
-            raise tornado.web.HTTPError(400, "Not an activity id")
+            raise tornado.web.HTTPError(404, "No such activity")
         report = await load_report(self, instance_id)
         if report is None:
             raise tornado.web.HTTPError(404, "No report for this activity yet")

@@ -23,6 +23,7 @@ import tornado.websocket
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
+from clanactors import metrics
 from clanactors.server.base import no_content_headers
 from clanactors.server.hub import Hub, event_frame
 from clanactors.server.proxies import address_key
@@ -167,7 +168,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
                 page = await loop.run_in_executor(None, self._load, after)
                 for stored in page:
                     if stored.id > self.last_sent:
-                        self._enqueue(event_frame(stored))
+                        self._enqueue(event_frame(stored), None, "event")
                         self.last_sent = stored.id
                 if len(page) < REPLAY_PAGE:
                     break
@@ -208,12 +209,14 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         if event_id <= self.last_sent:
             return
         self.last_sent = event_id
-        self._enqueue(frame, wire)
+        self._enqueue(frame, wire, "event")
 
     def send_frame(self, frame: str, wire: bytes | None = None) -> None:
-        self._enqueue(frame, wire)
+        self._enqueue(
+            frame, wire, "snapshot" if frame.startswith('{"type": "snapshot"') else "other"
+        )
 
-    def _enqueue(self, frame: str, wire: bytes | None = None) -> None:
+    def _enqueue(self, frame: str, wire: bytes | None, kind: str) -> None:
         if self.closed:
             return
         if self.unflushed >= self.queue_limit:
@@ -239,6 +242,8 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
             return
         self.unflushed += 1
         written.add_done_callback(self._flushed)
+        metrics.WEBSOCKET_FRAMES.labels(kind).inc()
+        metrics.WEBSOCKET_BYTES.inc(len(wire) if wire is not None else len(frame))
 
     def _flushed(self, written: asyncio.Future[None]) -> None:
         self.unflushed -= 1

@@ -146,9 +146,9 @@ def test_member_detail_recent_activities_and_pgcr(live: Live) -> None:
 
 def test_errors_are_json_with_the_right_status(live: Live) -> None:
     assert "error" in get(live, "/api/members/4611686018000000001", 404)
-    assert "error" in get(live, "/api/members/not-a-number", 400)
+    assert "error" in get(live, "/api/members/not-a-number", 404)  # no such id can exist
     assert "error" in get(live, "/api/activities/1", 404)
-    assert "error" in get(live, "/api/activities/x1", 400)
+    assert "error" in get(live, "/api/activities/x1", 404)
     assert "error" in get(live, "/api/feed?limit=0", 400)
     assert "error" in get(live, "/api/feed?limit=501", 400)
     assert "error" in get(live, "/api/feed?after=yesterday", 400)
