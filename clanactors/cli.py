@@ -1,4 +1,4 @@
-"""The `clanactors` command: serve, sim, migrate, events."""
+"""The `clanactors` command: serve, sim, migrate, events, notify."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import inspect
 
@@ -111,6 +112,42 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    import requests
+
+    from clanactors.discord.delivery import Webhook, post, redact_http_logs
+    from clanactors.discord.messages import sample
+
+    settings = _settings_from(args)
+    setup_logging(args.verbose)
+    redact_http_logs()
+    if not args.test:
+        raise UsageError("notify: say --test to send a sample message to each webhook")
+    if not settings.discord_webhooks:
+        raise ConfigError("CLANACTORS_DISCORD_WEBHOOKS is not set: no webhook to test")
+    body = sample(settings.discord_kinds, settings.public_url)
+    failed = 0
+    with requests.Session() as session:
+        for url in settings.discord_webhooks:
+            hook = Webhook.of(url)  # only its id is ever printed
+            answer = post(session, hook, body)
+            print(f"webhook {hook.id}: {_notify_result(answer)}")
+            failed += answer.outcome != "sent"
+    return 1 if failed else 0
+
+
+def _notify_result(answer: Any) -> str:
+    status = f"HTTP {answer.status}" if answer.status else answer.detail
+    detail = f", {answer.detail}" if answer.status and answer.detail else ""
+    return {
+        "sent": f"accepted ({status})",
+        "limited": f"rate limited ({status}); try again in {answer.retry_after:.1f} s",
+        "retry": f"failed ({status}); Discord or the network is down, try again later",
+        "gone": f"failed ({status}{detail}): the webhook was deleted or the token is wrong",
+        "rejected": f"failed ({status}{detail}): Discord refused the message",
+    }[answer.outcome]
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from clanactors.sim.server import run_standalone
 
@@ -171,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--json", action="store_true", help="print a JSON array of events")
     _add_settings_flags(events, only=("database_url",))
     events.set_defaults(func=cmd_events)
+
+    notify = sub.add_parser(
+        "notify", help="Discord webhooks: --test posts a sample message to each one"
+    )
+    notify.add_argument(
+        "--test", action="store_true", help="send one sample message to each webhook"
+    )
+    _add_settings_flags(notify, only=("discord_webhooks", "discord_kinds", "public_url"))
+    notify.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    notify.set_defaults(func=cmd_notify)
     return parser
 
 

@@ -157,10 +157,12 @@ def ensure_safe(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "allowed_mentions": dict(NO_MENTIONS)}
 
 
-def sample(clan_name: str | None, public_url: str | None) -> dict[str, Any]:
+def sample(kinds: Sequence[str], public_url: str | None) -> dict[str, Any]:
     """What `clanactors notify --test` posts."""
-    where = f" for {escape(clan_name)}" if clan_name else ""
-    text = f"Test message from clanactors{where}: this channel will receive the clan feed."
+    text = (
+        "Test message from clanactors: this channel will receive the clan feed "
+        f"({escape(', '.join(kinds))}) and the weekly reset digest."
+    )
     if public_url:
         text += f" {public_url}/"
     return message(content=text)

@@ -39,8 +39,9 @@ def week_summary(session: Session, start: datetime, end: datetime) -> DigestData
                 for member in event.members:
                     raids[names.get(member, member)] += 1
         else:
-            member = event.members[0] if event.members else ""
-            (joined if event.kind == "member_joined" else left).append(names.get(member, member))
+            # The event's own sentence holds the name the member had then.
+            name = event.text.removesuffix(" joined the clan").removesuffix(" left the clan")
+            (joined if event.kind == "member_joined" else left).append(name)
     played = session.execute(
         select(MemberActivity.membership_id, func.sum(MemberActivity.time_played_seconds))
         .where(MemberActivity.period >= start, MemberActivity.period < end)
