@@ -38,13 +38,14 @@ from clanactors.clock import Clock, RealClock
 log = logging.getLogger(__name__)
 
 PROFILE_COMPONENTS = "100,200,204,1000"
-# When the request ceiling binds, recording goes first, then the live page, then stats.
+# When the request ceiling binds, recording (and the roster) goes first, then the live
+# page, then stats.
 PRIORITY = {
     "history": RECORDING,
     "pgcr": RECORDING,
     "definition": RECORDING,
     "profile_summary": RECORDING,
-    "members": LIVE,
+    "members": RECORDING,  # who joined, left, came online: the record, and cheap
     "group": LIVE,
     "profile": LIVE,
     "manifest": LIVE,
