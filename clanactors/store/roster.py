@@ -23,17 +23,7 @@ def claim_clan(session: Session, clan_id: str, demo: bool, now: datetime) -> Non
     """Record the clan in a new database, or refuse a database that holds another one."""
     owner = session.scalars(select(Clan)).first()
     if owner is None:
-        session.add(
-            Clan(
-                group_id=clan_id,
-                name="",
-                motto="",
-                member_count=0,
-                updated_at=now,
-                first_synced_at=now,
-                demo=demo,
-            )
-        )
+        session.add(_new_clan(clan_id, demo, now))
         return
     if owner.group_id != clan_id or owner.demo != demo:
         raise ConfigError(
@@ -44,8 +34,16 @@ def claim_clan(session: Session, clan_id: str, demo: bool, now: datetime) -> Non
         owner.first_synced_at = now
 
 
-def last_roster_sync(session: Session) -> datetime | None:
-    return session.scalar(select(Clan.updated_at))
+def _new_clan(clan_id: str, demo: bool, now: datetime) -> Clan:
+    return Clan(
+        group_id=clan_id,
+        name="",
+        motto="",
+        member_count=0,
+        updated_at=now,
+        first_synced_at=now,
+        demo=demo,
+    )
 
 
 def apply_roster(
@@ -61,15 +59,8 @@ def apply_roster(
     already applied (a retried message must never take the roster back in time).
     """
     clan = session.get(Clan, clan_id)
-    if clan is None:  # claim_clan runs at start; a missing row means an old database
-        clan = Clan(
-            group_id=clan_id,
-            name="",
-            motto="",
-            member_count=0,
-            updated_at=polled_at,
-            first_synced_at=polled_at,
-        )
+    if clan is None:  # claim_clan runs at start; a missing row means it did not run
+        clan = _new_clan(clan_id, False, polled_at)
         session.add(clan)
     elif clan.member_count and clan.updated_at >= polled_at:
         return None
