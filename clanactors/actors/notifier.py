@@ -73,6 +73,9 @@ class NotifierActor(BaseActor):
                 with self.ctx.db.session() as session:
                     outbox.enable(session, list(self.hooks))
                 self.disabled.clear()
+                now = self.ctx.clock.monotonic()
+                for pace in self.paces.values():
+                    pace.block(now, self.settings.start_pause if self.settings else 0.0)
                 self._check_digest()
                 self._send_round()
             case Drain():

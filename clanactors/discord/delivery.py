@@ -69,6 +69,9 @@ class NotifySettings:
     per_minute: int = PER_MINUTE
     timeout: tuple[float, float] = TIMEOUT
     digest_grace: float = 6 * 3600.0  # a start this long after a reset still posts it
+    # Nothing is sent this soon after a start: a process killed a moment ago may have
+    # used up the webhook's bucket (Discord's resets within about 2 s).
+    start_pause: float = 2.0
 
     @classmethod
     def of(

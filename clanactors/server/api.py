@@ -20,6 +20,8 @@ from clanactors.clock import utc_iso
 from clanactors.server.base import BaseHandler
 from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after
+from clanactors.store.outbox import OutboxBacklog
+from clanactors.store.outbox import backlog as outbox_backlog
 from clanactors.store.queries import activity_json, member_recent, pgcr_payload
 from clanactors.store.recording import Backlog, backlog
 
@@ -133,8 +135,10 @@ class HealthHandler(ApiHandler):
     async def get(self) -> None:
         ctx = self.ctx
         loop = asyncio.get_running_loop()
+        owed: OutboxBacklog | None = None
         try:
             backlog = await loop.run_in_executor(None, _read_backlog, ctx.db)
+            owed = await loop.run_in_executor(None, _read_outbox, ctx.db)
         except SQLAlchemyError:
             backlog = None
             self.quiet_log = True  # the database's state logs the outage once
@@ -179,6 +183,12 @@ class HealthHandler(ApiHandler):
                     "restarts": health.restarts if health else 0,
                     "restarting": list(health.restarting) if health else [],
                 },
+                # Discord (CONTRACT §8), once in use: messages owed, webhooks disabled.
+                **(
+                    {"notifications": {"backlog": owed.count, "disabled": list(owed.disabled)}}
+                    if owed and owed.used
+                    else {}
+                ),
             },
             status=503 if backlog is None else 200,
         )
@@ -207,3 +217,8 @@ class MetricsHandler(BaseHandler):
 def _read_backlog(db: Database) -> Backlog:
     with db.session() as session:
         return backlog(session)
+
+
+def _read_outbox(db: Database) -> OutboxBacklog:
+    with db.session() as session:
+        return outbox_backlog(session)

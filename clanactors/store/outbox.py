@@ -53,6 +53,7 @@ class OutboxItem:
 class OutboxBacklog:
     count: int  # messages owed to webhooks that are not disabled
     disabled: tuple[str, ...]  # webhook ids
+    used: bool = True  # anything was ever owed to a webhook in this database
 
 
 def event_key(event_id: int, webhook_id: str) -> str:
@@ -224,4 +225,5 @@ def backlog(session: Session) -> OutboxBacklog:
             OutboxRow.sent_at.is_(None), OutboxRow.webhook_id.not_in(disabled)
         )
     )
-    return OutboxBacklog(int(count or 0), disabled)
+    used = bool(disabled) or session.scalar(select(OutboxRow.id).limit(1)) is not None
+    return OutboxBacklog(int(count or 0), disabled, used)

@@ -33,6 +33,7 @@ def notify_settings(standin: StandIn, hooks: tuple[str, ...] = ("1",), **kw: Any
         "backoff": 0.5,
         "backoff_cap": 2.0,
         "timeout": (0.5, 0.5),
+        "start_pause": 0.0,
         **kw,
     }
     return NotifySettings(tuple(Webhook.of(standin.url(h, TOKEN)) for h in hooks), **options)
