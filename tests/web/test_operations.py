@@ -4,7 +4,10 @@ route, one consistent 404 for unknown ids, ASCII-only numbers."""
 from __future__ import annotations
 
 import json
+import logging
+import time
 
+import pytest
 import requests
 import websocket
 from prometheus_client.parser import text_string_to_metric_families
@@ -99,3 +102,13 @@ def test_numbers_are_ascii_digits_only(live: Live) -> None:
         answer = requests.get(f"{live.web.url}/api/feed?{query}", timeout=10)
         assert answer.status_code == 400, query
     assert requests.get(f"{live.web.url}/api/feed?after=12", timeout=10).status_code == 200
+
+
+def test_each_request_is_logged_once(live: Live, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="tornado"):
+        requests.get(f"{live.web.url}/api/members/4611686018000000001", timeout=10)
+        requests.get(f"{live.web.url}/no-such-page", timeout=10)
+        time.sleep(0.2)
+    lines = [r for r in caplog.records if r.name.startswith("tornado")]
+    assert len(lines) == 2, [(r.name, r.getMessage()) for r in lines]
+    assert all(r.name == "tornado.access" for r in lines)
