@@ -119,37 +119,37 @@ class Batch:
 
 def next_batch(items: Sequence[OutboxItem], public_url: str | None) -> Batch | None:
     """The first owed rows that fit in one message, in order: a prepared message alone,
-    else a run of content lines or a run of embeds."""
+    else a run of content lines followed by a run of embeds (Discord shows the content
+    above the embeds, so the message reads in the order the events happened)."""
     if not items:
         return None
     first = items[0]
     if first.event is None:
         return Batch((first.id,), ensure_safe(first.message or message("(empty)")))
-    if is_embed(first):
-        embeds: list[dict[str, Any]] = []
-        ids: list[int] = []
-        size = 0
-        for item in items:
-            if item.event is None or not is_embed(item) or len(embeds) >= EMBEDS_PER_MESSAGE:
-                break
+    lines: list[str] = []
+    embeds: list[dict[str, Any]] = []
+    ids: list[int] = []
+    length = 0
+    size = 0
+    for item in items:
+        if item.event is None:
+            break
+        if is_embed(item):
             embed = clear_embed(item.event, item.details, public_url)
-            if embeds and size + _embed_size(embed) > EMBED_TEXT_LIMIT:
+            if len(embeds) >= EMBEDS_PER_MESSAGE or size + _embed_size(embed) > EMBED_TEXT_LIMIT:
                 break
             embeds.append(embed)
-            ids.append(item.id)
             size += _embed_size(embed)
-        return Batch(tuple(ids), message(embeds=embeds))
-    lines: list[str] = []
-    ids = []
-    for item in items:
-        if item.event is None or is_embed(item):
-            break
-        line = content_line(item.event)[: CONTENT_LIMIT - 1]
-        if lines and sum(len(x) + 1 for x in lines) + len(line) > CONTENT_LIMIT:
-            break
-        lines.append(line)
+        else:
+            if embeds:  # a line after an embed would show above it: next message
+                break
+            line = content_line(item.event)[: CONTENT_LIMIT - 1]
+            if lines and length + 1 + len(line) > CONTENT_LIMIT:
+                break
+            lines.append(line)
+            length += len(line) + (1 if len(lines) > 1 else 0)
         ids.append(item.id)
-    return Batch(tuple(ids), message(content="\n".join(lines)))
+    return Batch(tuple(ids), message(content="\n".join(lines), embeds=embeds))
 
 
 def ensure_safe(body: dict[str, Any]) -> dict[str, Any]:
