@@ -7,8 +7,15 @@ never carry an API key, a webhook URL or a member's name.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
+disable_created_metrics()  # no `_created` series: one line per counter, as graphs want
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 BUNGIE_REQUESTS = Counter(
