@@ -36,6 +36,7 @@ from clanactors.store.digest import week_summary
 
 log = logging.getLogger(__name__)
 BATCH_ROWS = 25  # owed rows read per webhook per round (one message takes up to 10)
+KEEP_SENT = timedelta(days=30)  # sent messages are forgotten after this
 
 
 class NotifierActor(BaseActor):
@@ -214,10 +215,13 @@ class NotifierActor(BaseActor):
 
     def _check_digest(self) -> None:
         """Owe the digest of the week that ended at the last reset, once per webhook
-        (a unique outbox key per webhook and week), then wait for the next reset."""
+        (a unique outbox key per webhook and week), forget messages sent long ago, then
+        wait for the next reset."""
         assert self.settings is not None
         now = self.ctx.clock.now()
         reset = last_reset(now)
+        with self.ctx.db.session() as session:
+            outbox.prune(session, now - KEEP_SENT)
         if (now - reset).total_seconds() <= self.settings.digest_grace:
             week = reset.date().isoformat()
             keys = {h: f"digest:{week}:{h}" for h in self.hooks}

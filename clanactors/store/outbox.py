@@ -198,6 +198,14 @@ def mark_sent(session: Session, ids: Sequence[int], now: datetime, *, failed: bo
     )
 
 
+def prune(session: Session, sent_before: datetime) -> int:
+    """Forget messages sent before `sent_before` (what is owed is never pruned)."""
+    result = session.execute(
+        delete(OutboxRow).where(OutboxRow.sent_at.is_not(None), OutboxRow.sent_at < sent_before)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def disable(session: Session, webhook_id: str, status: int, now: datetime) -> None:
     row = session.get(DiscordWebhook, webhook_id)
     if row is None:

@@ -40,11 +40,11 @@ def notify_settings(standin: StandIn, hooks: tuple[str, ...] = ("1",), **kw: Any
 
 
 @pytest.fixture
-def make_rig(sqlite_url: str, standin: StandIn) -> Iterator[Callable[..., Rig]]:
+def make_rig(database_url: str, standin: StandIn) -> Iterator[Callable[..., Rig]]:
     made: list[Rig] = []
 
     def make(notify: NotifySettings, start: datetime | None = None) -> Rig:
-        rig = Rig(sqlite_url, members=40, start=start, notify=notify)
+        rig = Rig(database_url, members=40, start=start, notify=notify)
         made.append(rig)
         standin.clock = rig.clock  # Discord's bucket on the scene's simulated time
         rig.start()
