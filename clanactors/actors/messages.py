@@ -163,17 +163,13 @@ class CheckHistory:
 
     membership_id: str
     characters: tuple[str, ...] = ()  # the characters played; none known: all of them
+    priority: int = 0  # 1: a new database's first look, paced behind the live page
 
 
 @dataclass(frozen=True)
 class KnownCharacters:
     membership_id: str
     character_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Wake:
-    """New recording work is in the database."""
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import Poll, Reconcile, ReconcileNow, RosterPolled, Wake
+from clanactors.actors.messages import (
+    CheckHistory,
+    Poll,
+    Reconcile,
+    ReconcileNow,
+    RosterPolled,
+)
 from clanactors.bungie.models import RosterMember
 from clanactors.store import recording as store
-from clanactors.store.recording import HISTORY, Checkpoint
+from clanactors.store.recording import Checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -97,19 +103,19 @@ class ReconcilerActor(BaseActor):
         now = self.ctx.clock.now()
         with self.ctx.db.session() as session:
             checkpoints = store.checkpoints(session)
-            # A new database seeds everyone's history: paced behind the live page.
-            seeding = not checkpoints
-            wanted = [
-                m.membership_id
-                for m in self.roster
-                if (only is None or m.membership_id in only)
-                and needs_reading(
-                    m, checkpoints.get(m.membership_id, {}), now, include_online=include_online
-                )
-            ]
-            for membership_id in wanted:
-                payload = {"candidates": [{"id": membership_id, "characters": []}]}
-                store.enqueue(session, HISTORY, membership_id, payload, now, priority=int(seeding))
+        # A new database seeds everyone's history: paced behind the live page.
+        seeding = not checkpoints
+        wanted = [
+            m.membership_id
+            for m in self.roster
+            if (only is None or m.membership_id in only)
+            and needs_reading(
+                m, checkpoints.get(m.membership_id, {}), now, include_online=include_online
+            )
+        ]
+        # The recorder writes the work (one writer, requests merged); a crash before it
+        # does is covered by the next start's reconcile.
+        for membership_id in wanted:
+            self.ctx.peers.recorder.tell(CheckHistory(membership_id, (), int(seeding)))
         if wanted:
             log.info("reading history of %d members (%s)", len(wanted), reason)
-            self.ctx.peers.recorder.tell(Wake())

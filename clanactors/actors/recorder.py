@@ -26,7 +26,6 @@ from clanactors.actors.messages import (
     Record,
     RefreshStats,
     ViewRecent,
-    Wake,
 )
 from clanactors.bungie.errors import (
     BungieError,
@@ -73,14 +72,17 @@ class RecorderActor(BaseActor):
             case CheckHistory():
                 candidate = {"id": message.membership_id, "characters": list(message.characters)}
                 with self.ctx.db.session() as session:
-                    payload = {"candidates": [candidate]}
-                    store.enqueue(session, HISTORY, message.membership_id, payload, self._now())
+                    store.enqueue_history(
+                        session,
+                        message.membership_id,
+                        {"candidates": [candidate]},
+                        self._now(),
+                        message.priority,
+                    )
                 self._kick(0)
             case KnownCharacters():
                 with self.ctx.db.session() as session:
                     store.save_characters(session, message.membership_id, message.character_ids)
-            case Wake():
-                self._kick(0)
             case Poll():
                 self.timer = None
                 self._work_once()
@@ -116,9 +118,8 @@ class RecorderActor(BaseActor):
             },
         }
         with self.ctx.db.session() as session:
-            # The fireteam's end is more precise than a plain "read since checkpoint".
             first = str(candidates[0]["id"])
-            store.enqueue(session, HISTORY, first, payload, self._now(), replace_payload=True)
+            store.enqueue_history(session, first, payload, self._now())
         self._kick(0)
 
     def _work_once(self) -> None:

@@ -86,12 +86,11 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     *,
-    replace_payload: bool = False,
     bump: bool = True,
     priority: int = 0,
 ) -> None:
-    """Add work, or make existing work due now (and, if asked, give it this payload);
-    with `bump` false, existing work keeps its schedule."""
+    """Add work, or make existing work due now; with `bump` false, existing work keeps
+    its schedule. (History reads go through `enqueue_history`, which merges.)"""
     values = {
         "key": work_key(kind, subject),
         "kind": kind,
@@ -106,12 +105,61 @@ def enqueue(
     if not bump:
         session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
         return
-    changes: dict[str, Any] = {"next_try_at": stmt.excluded.next_try_at}
-    if replace_payload:
-        changes["payload"] = stmt.excluded.payload
-        changes["attempts"] = stmt.excluded.attempts
-        changes["priority"] = stmt.excluded.priority
+    changes = {"next_try_at": stmt.excluded.next_try_at}
     session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changes))
+
+
+def merge_history(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """One history read that does what both asked: every candidate of both (the new
+    ones first), each with the characters either wanted (none listed means all of them),
+    and the newer expectation."""
+    characters: dict[str, list[str]] = {}
+    for candidate in [*new.get("candidates", []), *old.get("candidates", [])]:
+        mine = list(candidate.get("characters") or [])
+        if candidate["id"] not in characters:
+            characters[candidate["id"]] = mine
+        else:
+            theirs = characters[candidate["id"]]
+            characters[candidate["id"]] = sorted(set(theirs) | set(mine)) if theirs and mine else []
+    merged: dict[str, Any] = {
+        "candidates": [{"id": k, "characters": v} for k, v in characters.items()]
+    }
+    expect = new.get("expect") or old.get("expect")
+    if expect:
+        merged["expect"] = expect
+    return merged
+
+
+def enqueue_history(
+    session: Session,
+    membership_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+    priority: int = 0,
+) -> None:
+    """Ask for a read of this member's history now; merged with one already asked for,
+    so no request narrows another (only the recorder calls this: one writer)."""
+    key = work_key(HISTORY, membership_id)
+    row = session.get(RecordingWork, key)
+    if row is None:
+        session.add(
+            RecordingWork(
+                key=key,
+                kind=HISTORY,
+                subject=membership_id,
+                payload=payload,
+                priority=priority,
+                attempts=0,
+                next_try_at=now,
+                created_at=now,
+            )
+        )
+        return
+    row.payload = merge_history(dict(row.payload or {}), payload)
+    row.next_try_at = min(row.next_try_at, now)
+    row.priority = min(row.priority, priority)
+    if payload.get("expect"):
+        row.attempts = 0  # a new expectation gets its own retries
 
 
 def due_work(session: Session, now: datetime, limit: int, skip: Iterable[str] = ()) -> list[Work]:

@@ -38,3 +38,22 @@ def test_online_members_are_read_on_start_and_recovery_only() -> None:
     online = member(True, NOW - timedelta(hours=1))
     assert needs_reading(online, read, NOW, include_online=True)
     assert not needs_reading(online, read, NOW, include_online=False)  # followed live
+
+
+def test_history_requests_merge_and_never_narrow() -> None:
+    from clanactors.store.recording import merge_history
+
+    everything = {"candidates": [{"id": "1", "characters": []}]}
+    one = {"candidates": [{"id": "1", "characters": ["c1"]}, {"id": "2", "characters": ["c9"]}]}
+    expect = {"hash": 5, "startedAt": "2026-11-03T19:00:00Z"}
+    merged = merge_history(everything, {**one, "expect": expect})
+    assert merged["candidates"] == [
+        {"id": "1", "characters": []},  # "all characters" is kept
+        {"id": "2", "characters": ["c9"]},
+    ]
+    assert merged["expect"] == expect
+    played = merge_history(
+        {**one, "expect": expect}, {"candidates": [{"id": "1", "characters": ["c2"]}]}
+    )
+    assert played["candidates"][0] == {"id": "1", "characters": ["c1", "c2"]}
+    assert played["expect"] == expect  # a plain read keeps what the fireteam's end expects
