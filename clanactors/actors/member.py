@@ -12,7 +12,6 @@ from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
-    CheckHistory,
     KnownCharacters,
     MemberPresence,
     Poll,
@@ -36,11 +35,6 @@ MAX_BACKOFF = 300.0
 # A resting member (a fireteam mate watches for the group) polls this many times slower;
 # the supervisor wakes it with PollNow when the watcher sees the group change.
 REST_FACTOR = 4.0
-# A poll that comes this many paced intervals after the last one (the request ceiling,
-# throttling or an outage held it back) may have missed a whole short activity: the
-# member's history is read then, at most once per GAP_READS_EVERY intervals.
-GAP_FACTOR = 3.0
-GAP_READS_EVERY = 10.0
 
 
 class MemberActor(BaseActor):
@@ -54,8 +48,6 @@ class MemberActor(BaseActor):
         self.failures = 0
         self.resting = False
         self.next_poll: Timer | None = None
-        self.last_seen: float | None = None  # when the last poll succeeded (monotonic)
-        self.last_gap_read: float | None = None
 
     def on_start(self) -> None:
         self.actor_ref.tell(Poll())
@@ -103,7 +95,6 @@ class MemberActor(BaseActor):
             log.debug("profile poll failed member=%s: %s", self.member.bungie_name, exc)
             return min(interval * 2**self.failures, max(interval, MAX_BACKOFF))
         self.failures = 0
-        self._after_gap(interval)
         if state is None:
             presence = Presence(
                 self.member.membership_id,
@@ -126,21 +117,6 @@ class MemberActor(BaseActor):
             self.presence = presence
             self.ctx.peers.tracker.tell(MemberPresence(presence))
         return interval
-
-    def _after_gap(self, interval: float) -> None:
-        """Live polling was blind for a while: whatever started and ended meanwhile is
-        only in history, so ask the recorder to read it now."""
-        now = self.ctx.clock.monotonic()
-        last, self.last_seen = self.last_seen, now
-        if last is None or now - last <= GAP_FACTOR * interval * self._pace():
-            return
-        if self.last_gap_read is not None and now - self.last_gap_read < GAP_READS_EVERY * interval:
-            return
-        self.last_gap_read = now
-        played = (
-            (self.presence.character_id,) if self.presence and self.presence.character_id else ()
-        )
-        self.ctx.peers.recorder.tell(CheckHistory(self.member.membership_id, played))
 
     def key(self) -> str:
         return f"member:{self.member.membership_id}"
