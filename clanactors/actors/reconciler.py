@@ -103,8 +103,9 @@ class ReconcilerActor(BaseActor):
         now = self.ctx.clock.now()
         with self.ctx.db.session() as session:
             checkpoints = store.checkpoints(session)
-        # A new database seeds everyone's history: paced behind the live page.
-        seeding = not checkpoints
+        # Catch-up reads are paced to a share of the request budget, so the live page
+        # keeps polling meanwhile (a member starved of polls could miss a short activity
+        # live); they are durable work, recorded a little later, never lost.
         wanted = [
             m.membership_id
             for m in self.roster
@@ -116,6 +117,6 @@ class ReconcilerActor(BaseActor):
         # The recorder writes the work (one writer, requests merged); a crash before it
         # does is covered by the next start's reconcile.
         for membership_id in wanted:
-            self.ctx.peers.recorder.tell(CheckHistory(membership_id, (), int(seeding)))
+            self.ctx.peers.recorder.tell(CheckHistory(membership_id, (), 1))
         if wanted:
             log.info("reading history of %d members (%s)", len(wanted), reason)
