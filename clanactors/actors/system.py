@@ -10,7 +10,7 @@ import pykka
 
 from clanactors.activity_names import ActivityNames
 from clanactors.actors.base import Context, quiet_pykka_failures
-from clanactors.actors.messages import Ping, Reconcile, ViewHealth
+from clanactors.actors.messages import Ping, PollNow, Reconcile, ToAllMembers, ViewHealth
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock, RealClock
@@ -81,8 +81,11 @@ class ActorSystem:
         previous, self._bungie = self._bungie, status
         self.ctx.peers.view.tell(ViewHealth(status))
         if status == "ok" and previous in DOWN:
-            # What finished while Bungie was away is read from history now.
+            # What finished while Bungie was away is read from history now, and every
+            # member actor polls at once instead of sitting out its failure backoff
+            # (blind, it could miss what starts and ends just after the recovery).
             self.ctx.peers.reconciler.tell(Reconcile(f"Bungie is back after {previous}"))
+            self.ctx.peers.supervisor.tell(ToAllMembers(PollNow()))
 
     def _database_back(self) -> None:
         self.ctx.peers.reconciler.tell(Reconcile("the database recovered"))
