@@ -190,7 +190,10 @@ class RecorderActor(BaseActor):
             characters: tuple[str, ...] = ()
             try:
                 characters = tuple(candidate.get("characters") or ()) or self._characters(member)
-                read = {c: self._read_character(member, c, checkpoints.get(c)) for c in characters}
+                read = {
+                    c: self._read_character(member, c, checkpoints.get(c), horizon)
+                    for c in characters
+                }
             except PrivacyError:
                 # Private history: noted as looked at, so sweeps do not ask again until
                 # the member plays again; the next member of a fireteam is tried.
@@ -214,10 +217,15 @@ class RecorderActor(BaseActor):
         return characters
 
     def _read_character(
-        self, member: KnownMember, character_id: str, checkpoint: Checkpoint | None
+        self,
+        member: KnownMember,
+        character_id: str,
+        checkpoint: Checkpoint | None,
+        horizon: datetime | None,
     ) -> list[HistoryEntry]:
-        """Everything the character finished after its checkpoint, oldest first (a first
-        look reads one page, no further back than two weeks)."""
+        """Everything the character finished after its checkpoint, oldest first. A first
+        look reads no further back than two weeks, and past its first page only while the
+        page still holds news (what ended after the database's first sync)."""
         through = checkpoint.checked_through if checkpoint else None
         floor = through or self._now() - BACKFILL_WINDOW
         found: list[HistoryEntry] = []
@@ -235,8 +243,9 @@ class RecorderActor(BaseActor):
                     older = True
                     break
                 found.append(entry)
-            if older or len(entries) < HISTORY_PAGE or checkpoint is None:
-                break  # reached the checkpoint, the end, or a first look's one page
+            news = any(_news(e, horizon) for e in entries)
+            if older or len(entries) < HISTORY_PAGE or (checkpoint is None and not news):
+                break  # reached the checkpoint, the end, or the seeds of a first look
         return sorted(found, key=lambda e: e.period)
 
     def _store_history(
