@@ -1,55 +1,11 @@
 // clanactors: keeps the server-rendered page live. No framework, no build step.
 // Every Bungie-provided string goes into the page with textContent, never as HTML.
 
-const $ = (selector, root = document) => root.querySelector(selector);
-const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-// ------------------------------------------------------------------ time
-
-function elapsed(iso) {
-  if (!iso) return "";
-  const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const secs = String(seconds % 60).padStart(2, "0");
-  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${secs}` : `${minutes}:${secs}`;
-}
-
-function ago(iso) {
-  if (!iso) return "never";
-  const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
-  if (seconds < 45) return "just now";
-  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
-  if (seconds < 86400) return `${Math.round(seconds / 3600)} h ago`;
-  const days = Math.round(seconds / 86400);
-  if (days < 60) return `${days} day${days === 1 ? "" : "s"} ago`;
-  return new Date(iso).toLocaleDateString(undefined, { month: "short", year: "numeric" });
-}
-
-function duration(seconds) {
-  const minutes = Math.floor(seconds / 60);
-  const hours = Math.floor(minutes / 60);
-  return hours ? `${hours} h ${String(minutes % 60).padStart(2, "0")} min`
-    : `${minutes} min ${String(seconds % 60).padStart(2, "0")} s`;
-}
+import { $, $$, h, ago, duration, elapsed, relTime } from "./dom.js";
+import { openReport } from "./pgcr.js";
 
 const number = (value) => (value === null || value === undefined ? "–" : value.toLocaleString("en-US"));
 const timer = (iso) => h("span", { class: "timer", "data-since": iso || "" }, elapsed(iso));
-const relTime = (iso) => h("time", { "data-rel": iso || "" }, ago(iso));
 
 function tickTimers() {
   for (const el of $$("[data-since]")) el.textContent = elapsed(el.dataset.since);
@@ -202,32 +158,6 @@ function connect() {
 }
 
 // ------------------------------------------------------------------ post game carnage reports
-
-async function openReport(instanceId) {
-  const dialog = $("#pgcr");
-  const body = $("#pgcr-body");
-  if (!dialog || !body) return false;
-  body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
-  if (!dialog.open) dialog.showModal();
-  const response = await fetch(`/api/activities/${encodeURIComponent(instanceId)}`);
-  if (!response.ok) {
-    body.replaceChildren(h("h2", { id: "pgcr-title" }, "Report not available yet"),
-      h("p", { class: "muted" }, "Bungie publishes reports a few minutes after an activity ends."));
-    return true;
-  }
-  const report = await response.json();
-  body.replaceChildren(
-    h("h2", { id: "pgcr-title" }, report.activity.name),
-    h("p", { class: "muted" }, `${duration(report.durationSeconds)} · `, relTime(report.period)),
-    h("div", { class: "table-wrap" }, h("table", { class: "pgcr-table" },
-      h("thead", {}, h("tr", {}, ["Player", "Class", "Kills", "Deaths", "Assists", "Completed"]
-        .map((title) => h("th", { scope: "col" }, title)))),
-      h("tbody", {}, report.entries.map((e) => h("tr", { class: e.isClanMember ? "clan" : null },
-        h("th", { scope: "row" }, e.displayName, e.isClanMember ? h("span", { class: "tag" }, "clan") : null),
-        h("td", {}, e.characterClass), h("td", {}, e.kills), h("td", {}, e.deaths),
-        h("td", {}, e.assists), h("td", {}, e.completed ? "Yes" : "No")))))));
-  return true;
-}
 
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a.recent-item");
