@@ -159,7 +159,12 @@ class MemberActivity(Base):
     assists: Mapped[int] = mapped_column(Integer, default=0)
     time_played_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index(None, "membership_id", "period"),)
+    __table_args__ = (
+        Index(None, "membership_id", "period"),
+        # The clan's week (leaderboards) and who shared an instance (played together).
+        Index("ix_member_activities_period_only", "period"),
+        Index("ix_member_activities_instance_id", "instance_id"),
+    )
 
 
 class Pgcr(Base):
@@ -225,7 +230,11 @@ class EventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
 
-    __table_args__ = (Index(None, "kind", "occurred_at"), Index(None, "occurred_at"))
+    __table_args__ = (
+        Index(None, "kind", "occurred_at"),
+        Index(None, "occurred_at"),
+        Index("ix_events_kind_id", "kind", "id"),  # /feed?kind=...: newest first by id
+    )
 
 
 class EventMember(Base):
@@ -237,6 +246,9 @@ class EventMember(Base):
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     membership_id: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+    # /feed?member=... and a member's presence: their events newest first by id.
+    __table_args__ = (Index("ix_event_members_member_event", "membership_id", "event_id"),)
 
 
 class LiveSnapshot(Base):
