@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import tornado.netutil
 import tornado.web
 from tornado.ioloop import IOLoop
 
@@ -29,6 +27,7 @@ from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.limits import http_server
+from clanactors.server.runner import serve_until_stopped
 from clanactors.server.tail import DatabaseTail
 from clanactors.sim.server import RunningSimulator, start_in_thread
 from clanactors.store.db import Database, check_connection, migrate, safe_url
@@ -212,24 +211,16 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
 
 
 async def _listen(settings: Settings, app: tornado.web.Application) -> None:
-    try:
-        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
-    except OSError as exc:
-        raise ConfigError(
-            f"CLANACTORS_PORT: cannot listen on {settings.host}:{settings.port} ({exc.strerror})"
-        ) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    def listening(port: int) -> None:
+        host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+        log.info("listening on http://%s:%d/", host, port)
+
     # Timeouts and sizes for every connection (server/limits.py); no `xheaders`: the
     # application believes X-Forwarded-For only from CLANACTORS_TRUSTED_PROXIES.
-    server = http_server(app)
-    server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    log.info("listening on http://%s:%d/", host, port)
-    await stop.wait()
-    log.info("shutting down")
-    server.stop()
-    await server.close_all_connections()
+    await serve_until_stopped(
+        http_server(app),
+        settings.host,
+        settings.port,
+        setting="CLANACTORS_PORT",
+        listening=listening,
+    )

@@ -3,13 +3,11 @@ benchmarks that drive the actors from the main thread (`serve` runs it on the ma
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
-import threading
 from collections.abc import Callable
 from typing import Any
 
-import tornado.netutil
+import tornado.httpserver
 from tornado.ioloop import IOLoop
 
 from clanactors.clock import Clock, RealClock
@@ -17,6 +15,7 @@ from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
 from clanactors.server.limits import HttpLimits, http_server
+from clanactors.server.runner import ServerThread
 from clanactors.server.ws import PER_ADDRESS
 from clanactors.store.db import Database
 from clanactors.store.eventlog import last_event_id
@@ -43,14 +42,18 @@ class WebServer:
             "trusted_proxies": trusted_proxies,
             "public_url": public_url,
         }
-        self.port = 0
         self.hub: Hub | None = None
         self.ctx: WebContext | None = None
         self.listener: Any = None
-        self.loop: IOLoop | None = None
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+        self._server = ServerThread(self._build)
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def loop(self) -> IOLoop | None:
+        return self._server.loop
 
     @property
     def url(self) -> str:
@@ -61,27 +64,17 @@ class WebServer:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> WebServer:
-        self._thread.start()
-        assert self._ready.wait(10)
+        self._server.start(10)
         return self
 
-    async def _serve(self) -> None:
-        self.loop = IOLoop.current()
-        self._stop = asyncio.Event()
+    def _build(self) -> tornado.httpserver.HTTPServer:
         self.hub = Hub()
         with self.db.session() as session:
             self.hub.last_event_id = last_event_id(session)
-        self.listener = HubListener.start(self.hub, self.loop)
+        self.listener = HubListener.start(self.hub, IOLoop.current())
         self.ctx = WebContext(self.db, self.hub, clock=self.clock)
         self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit, **self.app_options)
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        server = http_server(app, self.limits)
-        server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        server.stop()
-        await server.close_all_connections()
+        return http_server(app, self.limits)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn` on the IOLoop thread and return its result."""
@@ -100,6 +93,4 @@ class WebServer:
     def stop(self) -> None:
         if self.listener is not None:
             self.listener.stop()
-        if self.loop is not None and self._stop is not None:
-            self.loop.add_callback(self._stop.set)
-        self._thread.join(10)
+        self._server.stop()

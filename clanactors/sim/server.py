@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -27,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import tornado.httpserver
-import tornado.netutil
 import tornado.web
 
 from clanactors.clock import Clock, ScaledClock
+from clanactors.server.runner import ServerThread, serve_until_stopped
 from clanactors.sim import render
 from clanactors.sim.faults import FaultError, Faults, check_switch
 from clanactors.sim.render import SimError, iso
@@ -467,18 +466,17 @@ class RunningSimulator:
 
     def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sim = sim
-        self._host = host
-        self._port = port
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self.port = 0
-        self._thread = threading.Thread(target=self._run, name="bungie-sim", daemon=True)
+        self._server = ServerThread(
+            lambda: tornado.httpserver.HTTPServer(make_sim_app(sim)), host, port, name="bungie-sim"
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        return f"http://{self._server.host}:{self.port}"
 
     @property
     def clan_id(self) -> str:
@@ -493,35 +491,11 @@ class RunningSimulator:
         return self.sim.faults
 
     def start(self) -> RunningSimulator:
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
+        self._server.start()
         return self
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # surfaced to start()
-            self._error = exc
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        sockets = tornado.netutil.bind_sockets(self._port, self._host)
-        server = tornado.httpserver.HTTPServer(make_sim_app(self.sim))
-        server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        self._ready.set()
-        await self._stop.wait()
-        server.stop()
-        await server.close_all_connections()
-
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        self._server.stop()
 
 
 def start_in_thread(
@@ -541,16 +515,7 @@ def run_standalone(*, host: str, port: int, seed: int, members: int, pace: float
     """`clanactors sim`: serve until Ctrl-C / SIGTERM."""
     sim = Simulator(seed=seed, members=members, clock=ScaledClock(pace))
 
-    async def serve() -> None:
-        try:
-            sockets = tornado.netutil.bind_sockets(port, host)
-        except OSError as exc:
-            from clanactors.cli import UsageError
-
-            raise UsageError(f"--port: cannot listen on {host}:{port} ({exc.strerror})") from None
-        server = tornado.httpserver.HTTPServer(make_sim_app(sim))
-        server.add_sockets(sockets)
-        bound = sockets[0].getsockname()[1]
+    def listening(bound: int) -> None:
         world = sim.world.summary()
         log.info(
             "simulated Bungie API on http://%s:%d/Platform (clan %s, %d members, %d online,"
@@ -563,13 +528,7 @@ def run_standalone(*, host: str, port: int, seed: int, members: int, pace: float
             seed,
             pace,
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        server.stop()
-        await server.close_all_connections()
 
-    asyncio.run(serve())
+    server = tornado.httpserver.HTTPServer(make_sim_app(sim))
+    asyncio.run(serve_until_stopped(server, host, port, setting="--port", listening=listening))
     return 0
