@@ -460,11 +460,21 @@ class RecentRow:
 
 
 def recent_instances(session: Session, limit: int) -> list[RecentRow]:
-    rows = list(
-        session.scalars(
-            select(ActivityInstance).order_by(ActivityInstance.period.desc()).limit(limit)
-        )
+    """The newest `limit` instances, preferring those two or more clan members played
+    together: solo ones only fill the places no shared instance takes. Newest first."""
+    players = (
+        select(func.count())
+        .where(MemberActivity.instance_id == ActivityInstance.instance_id)
+        .correlate(ActivityInstance)
+        .scalar_subquery()
     )
+    newest = select(ActivityInstance).order_by(ActivityInstance.period.desc())
+    rows = list(session.scalars(newest.where(players >= 2).limit(limit)))
+    if len(rows) < limit:
+        shared = {r.instance_id for r in rows}
+        solo = session.scalars(newest.where(players < 2).limit(limit))
+        rows += [r for r in solo if r.instance_id not in shared][: limit - len(rows)]
+        rows.sort(key=lambda r: r.period, reverse=True)
     members: dict[str, list[str]] = {r.instance_id: [] for r in rows}
     for instance_id, membership_id in session.execute(
         select(MemberActivity.instance_id, MemberActivity.membership_id)
