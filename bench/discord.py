@@ -30,6 +30,7 @@ from clanactors import events
 from clanactors.actors.messages import Record
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
+from clanactors.config import Settings
 from clanactors.discord.delivery import NotifySettings, Webhook
 from clanactors.events import ActivityRef, Event
 from clanactors.sim.faults import Faults
@@ -111,15 +112,8 @@ def main() -> None:
     client = BungieClient("bench-key", api_root=root, stats_root=root, max_rps=20)
     with db.session() as session:
         claim_clan(session, sim.clan_id, False, datetime.now(UTC))
-    system = ActorSystem(
-        clan_id=sim.clan_id,
-        db=db,
-        client=client,
-        roster_interval=60,
-        profile_interval=30,
-        max_rps=20,
-        notify=notify,
-    )
+    settings = Settings(clan_id=sim.clan_id, roster_interval=60, profile_interval=30, max_rps=20)
+    system = ActorSystem.of(settings, db, client, notify=notify)
     system.start()
     feed = system.ctx.peers.feed
     try:

@@ -19,7 +19,6 @@ from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
-from clanactors.discord.delivery import NotifySettings
 from clanactors.health import Health
 from clanactors.leader import PollerLock
 from clanactors.logs import held_until_started
@@ -149,22 +148,11 @@ class Pollers:
             await asyncio.sleep(every)
 
     def _start_system(self) -> None:
-        s = self.settings
-        assert s.clan_id
-        system = ActorSystem(
-            clan_id=s.clan_id,
-            db=self.db,
-            client=self.client,
-            roster_interval=s.roster_interval,
-            profile_interval=s.profile_interval,
-            max_rps=s.max_rps,
-            health=self.health,
-            notify=NotifySettings.of(s.discord_webhooks, s.discord_kinds, s.public_url),
-        )
+        system = ActorSystem.of(self.settings, self.db, self.client, health=self.health)
         system.add_listener(self.listener)
         system.start()
         self.system = system
-        log.info("this process polls Bungie for clan %s", s.clan_id)
+        log.info("this process polls Bungie for clan %s", self.settings.clan_id)
 
     def _stop_system(self) -> None:
         if self.system is not None:

@@ -14,6 +14,7 @@ from clanactors.actors.messages import Ping, PollNow, Reconcile, ToAllMembers, V
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock, RealClock
+from clanactors.config import Settings
 from clanactors.discord.delivery import NotifySettings
 from clanactors.health import Health
 from clanactors.scheduler import Scheduler
@@ -58,6 +59,36 @@ class ActorSystem:
         )
         self.supervisor: pykka.ActorRef[Any] | None = None
         self._bungie = client.status
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        db: Database,
+        client: BungieClient,
+        *,
+        clock: Clock | None = None,
+        health: Health | None = None,
+        notify: NotifySettings | None = None,
+    ) -> ActorSystem:
+        """The actor system for `settings`' clan, intervals, request rate and Discord
+        webhooks: what `serve` runs and the test rigs run. `notify` replaces the settings'
+        webhooks (tests tune the notifier's timings)."""
+        assert settings.clan_id
+        return cls(
+            clan_id=settings.clan_id,
+            db=db,
+            client=client,
+            roster_interval=settings.roster_interval,
+            profile_interval=settings.profile_interval,
+            max_rps=settings.max_rps,
+            clock=clock,
+            health=health,
+            notify=notify
+            or NotifySettings.of(
+                settings.discord_webhooks, settings.discord_kinds, settings.public_url
+            ),
+        )
 
     def add_listener(self, ref: pykka.ActorRef[Any]) -> None:
         """Subscribe an actor to EventStored and SnapshotChanged messages."""

@@ -17,6 +17,7 @@ from clanactors.actors.messages import Ping
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import FakeClock, RealClock
+from clanactors.config import Settings
 from clanactors.discord.delivery import NotifySettings
 from clanactors.events import StoredEvent
 from clanactors.sim.faults import Faults
@@ -68,15 +69,14 @@ class Rig:
             clock=self.clock,
             pace_clock=RealClock(),
         )
-        self.system = ActorSystem(
+        settings = Settings(
             clan_id=self.sim.clan_id,
-            db=self.db,
-            client=self.client,
             roster_interval=self.roster_interval,
             profile_interval=self.profile_interval,
             max_rps=1000,
-            clock=self.clock,
-            notify=self.notify,
+        )
+        self.system = ActorSystem.of(
+            settings, self.db, self.client, clock=self.clock, notify=self.notify
         )
         with self.db.session() as session:
             claim_clan(session, self.sim.clan_id, False, self.clock.now())
