@@ -27,8 +27,8 @@ from pathlib import Path
 
 import websocket
 
-from clanactors.server.background import WebServer
-from clanactors.sim.rig import Rig
+from clanactors.testing.rig import Rig
+from clanactors.testing.web import WebServer
 
 ENDPOINTS = [
     ("roster", "GroupV2.GetMembersOfGroup"),

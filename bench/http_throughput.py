@@ -19,8 +19,8 @@ from pathlib import Path
 
 import tornado.web
 
-from clanactors.server.background import WebServer
-from clanactors.sim.rig import Rig
+from clanactors.testing.rig import Rig
+from clanactors.testing.web import WebServer
 
 
 class Hello(tornado.web.RequestHandler):

@@ -1,5 +1,5 @@
 """Tests drive the actors through the simulator rig."""
 
-from clanactors.sim.rig import Rig as Harness
+from clanactors.testing.rig import Rig as Harness
 
 __all__ = ["Harness"]

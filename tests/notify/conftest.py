@@ -11,8 +11,8 @@ from clanactors import events
 from clanactors.actors.messages import Record
 from clanactors.discord.delivery import NotifySettings, Webhook
 from clanactors.events import ActivityRef, Event
-from clanactors.sim.rig import Rig
 from clanactors.store.models import Member
+from clanactors.testing.rig import Rig
 from tests.notify.standin import StandIn
 
 TOKEN = "s3cr3t-T0KEN"

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from clanactors import events
 from clanactors.discord.weekly import last_reset, next_reset
-from clanactors.sim.rig import Rig
 from clanactors.store.models import ActivityInstance, MemberActivity, OutboxRow
+from clanactors.testing.rig import Rig
 from tests.notify.conftest import VAULT, members, notify_settings, record
 from tests.notify.standin import Post, StandIn
 

@@ -8,10 +8,10 @@ import requests
 
 from clanactors import events
 from clanactors.events import StoredEvent
-from clanactors.server.background import WebServer
 from clanactors.store import outbox
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import record_event
+from clanactors.testing.web import WebServer
 
 
 def test_healthz_shows_the_backlog_and_disabled_webhooks(sqlite_url: str) -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from clanactors import events, metrics
-from clanactors.sim.rig import Rig
 from clanactors.store import outbox
 from clanactors.store.models import Member, OutboxRow
+from clanactors.testing.rig import Rig
 from tests.notify.conftest import TOKEN, VAULT, joined, members, notify_settings, record
 from tests.notify.standin import StandIn
 

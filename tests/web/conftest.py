@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from clanactors.server.background import WebServer
+from clanactors.testing.web import WebServer
 from tests.actors.harness import Harness
 from tests.conftest import IN_CI
 

@@ -17,11 +17,11 @@ import requests
 import websocket
 
 from clanactors.paths import web_dir
-from clanactors.server.background import WebServer
 from clanactors.server.base import CONTENT_POLICY, HSTS, PAGE_POLICY
 from clanactors.server.limits import HttpLimits
 from clanactors.server.proxies import TrustedProxies, address_key
 from clanactors.store.db import Database, migrate
+from clanactors.testing.web import WebServer
 
 FAST = HttpLimits(idle_timeout=1.0, body_timeout=1.0)
 

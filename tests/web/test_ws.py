@@ -15,9 +15,9 @@ import websocket
 
 from clanactors import events
 from clanactors.actors.messages import Record
-from clanactors.server.background import WebServer
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import events_after
+from clanactors.testing.web import WebServer
 from tests.web.conftest import Live
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
