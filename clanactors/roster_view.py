@@ -32,6 +32,11 @@ class RosterRow:
     activities_cleared: int | None
     raid_clears: int | None
 
+    @property
+    def code(self) -> str:
+        """`#0042` from `Name#0042`: what tells two members of one display name apart."""
+        return "#" + self.bungie_name.rpartition("#")[2] if "#" in self.bungie_name else ""
+
 
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None

@@ -162,3 +162,65 @@ class ClanLog:
                    "timePlayedSeconds": 0, "updatedAt": utc_iso(self.now)},
             recent=[],
         )  # fmt: skip
+
+
+def _stat(value: float, display: str | None = None) -> dict[str, Any]:
+    return {"basic": {"value": value, "displayValue": display or str(value)}}
+
+
+def pvp_payload(
+    instance_id: str, period: datetime, players: list[tuple[str, str, int, int, int]]
+) -> dict[str, Any]:
+    """A Control match's PGCR as Bungie sends it: players are (membershipId, name, team,
+    kills, deaths); team 16 (Alpha) won 150 to 90."""
+    entries = []
+    for membership_id, name, team, kills, deaths in players:
+        won = team == 16
+        entries.append(
+            {
+                "standing": 0 if won else 1,
+                "score": _stat(kills * 10),
+                "player": {
+                    "destinyUserInfo": {
+                        "membershipId": membership_id,
+                        "membershipType": 3,
+                        "displayName": name,
+                        "bungieGlobalDisplayName": name,
+                        "bungieGlobalDisplayNameCode": 7,
+                    },
+                    "characterClass": "Hunter",
+                },
+                "characterId": f"23050000{membership_id}",
+                "values": {
+                    "kills": _stat(kills),
+                    "deaths": _stat(deaths),
+                    "assists": _stat(3),
+                    "completed": _stat(1),
+                    "completionReason": _stat(0),
+                    "timePlayedSeconds": _stat(600),
+                    "activityDurationSeconds": _stat(640),
+                    "team": _stat(team),
+                    "standing": _stat(0 if won else 1, "Victory" if won else "Defeat"),
+                    "score": _stat(kills * 10),
+                },
+            }
+        )
+    return {
+        "period": utc_iso(period),
+        "activityDetails": {
+            "referenceId": CONTROL.hash,
+            "directorActivityHash": CONTROL.hash,
+            "instanceId": instance_id,
+            "mode": 10,
+            "modes": [5, 10],
+            "isPrivate": False,
+            "membershipType": 0,
+        },
+        "entries": entries,
+        "teams": [
+            {"teamId": 16, "standing": _stat(0, "Victory"), "score": _stat(150),
+             "teamName": "Alpha"},
+            {"teamId": 17, "standing": _stat(1, "Defeat"), "score": _stat(90),
+             "teamName": "Bravo"},
+        ],
+    }  # fmt: skip

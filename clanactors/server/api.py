@@ -15,8 +15,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clanactors import metrics
 from clanactors.bungie.errors import ResponseShapeError
-from clanactors.bungie.models import parse_pgcr
+from clanactors.bungie.models import Pgcr, parse_pgcr
+from clanactors.bungie.pgcr_teams import Team, parse_standings, parse_teams
 from clanactors.clock import utc_iso
+from clanactors.modes import mode_name
 from clanactors.server.base import BaseHandler
 from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after
@@ -70,22 +72,61 @@ class RecentHandler(ApiHandler):
         self.write_body(self.ctx.hub.current.bodies["recent"])
 
 
+def kd(kills: int, deaths: int) -> float:
+    """Kills per death, as Bungie shows it (kills when there were no deaths)."""
+    return round(kills / max(deaths, 1), 2)
+
+
+def pgcr_result(
+    pgcr: Pgcr, teams: tuple[Team, ...], team_of: dict[str, int | None], clan_ids: set[str]
+) -> str:
+    """The clan's result: its team's standing in PvP, else whether a clan member cleared."""
+    if teams:
+        clan_teams = {
+            team_of.get(p.membership_id) for p in pgcr.players() if p.membership_id in clan_ids
+        }
+        for team in teams:
+            if team.team_id in clan_teams:
+                return team.result
+        return f"{teams[0].name} won"
+    return "Cleared" if pgcr.cleared_by(clan_ids) else "Not cleared"
+
+
 def pgcr_json(session: Any, payload: dict[str, Any], clan_ids: set[str]) -> dict[str, Any]:
     pgcr = parse_pgcr(payload)
+    teams = parse_teams(payload)
+    standings = parse_standings(payload)
+    team_of = {m: s.team for m, s in standings.items()}
     return {
         "instanceId": pgcr.instance_id,
         "activity": activity_json(session, pgcr.activity_hash),
+        "mode": pgcr.mode,
+        "modeName": mode_name(pgcr.mode),
         "period": utc_iso(pgcr.period),
         "durationSeconds": pgcr.duration_seconds,
+        "result": pgcr_result(pgcr, teams, team_of, clan_ids),
+        "teams": [
+            {
+                "teamId": t.team_id,
+                "name": t.name,
+                "score": t.score,
+                "standing": t.standing,
+                "result": t.result,
+            }
+            for t in teams
+        ],
         "entries": [
             {
                 "membershipId": p.membership_id,
                 "displayName": p.display_name,
                 "bungieName": p.bungie_name,
                 "characterClass": p.character_class,
+                "team": team_of.get(p.membership_id),
+                "score": standings[p.membership_id].score if p.membership_id in standings else 0,
                 "kills": p.kills,
                 "deaths": p.deaths,
                 "assists": p.assists,
+                "killsDeathsRatio": kd(p.kills, p.deaths),
                 "completed": p.completed,
                 "timePlayedSeconds": p.time_played_seconds,
                 "isClanMember": p.membership_id in clan_ids,

@@ -9,7 +9,7 @@ import tornado.httputil
 import tornado.web
 
 from clanactors.paths import web_dir
-from clanactors.server import api, pages
+from clanactors.server import api, feedpages, leaderboards, memberpages, pages, roster
 from clanactors.server.base import (
     HSTS_SETTING,
     NotFoundHandler,
@@ -67,8 +67,13 @@ def make_app(
     return ClanApplication(
         [
             (r"/", pages.IndexHandler, c),
-            (rf"/members/{ID}", pages.MemberPage, c),
-            (rf"/activities/{ID}", pages.ActivityPage, c),
+            (rf"/members/{ID}", memberpages.MemberPage, c),
+            (rf"/activities/{ID}", memberpages.ActivityPage, c),
+            (r"/roster", roster.RosterPage, c),
+            (r"/roster\.csv", roster.RosterCsv, c),
+            (r"/leaderboards", leaderboards.LeaderboardsPage, c),
+            (r"/feed", feedpages.FeedPage, c),
+            (r"/feed\.atom", feedpages.FeedAtom, c),
             (r"/api/clan", api.ClanHandler, c),
             (r"/api/members", api.MembersHandler, c),
             (rf"/api/members/{ID}", api.MemberHandler, c),
@@ -97,5 +102,8 @@ def make_app(
         # Frames up to 4x the limit are read and answered with an error frame; beyond
         # that Tornado closes the connection (1009) rather than buffer them.
         websocket_max_message_size=4 * MAX_FRAME,
-        **{HSTS_SETTING: bool(public_url and public_url.startswith("https://"))},
+        **{
+            HSTS_SETTING: bool(public_url and public_url.startswith("https://")),
+            feedpages.PUBLIC_URL_SETTING: public_url,
+        },
     )

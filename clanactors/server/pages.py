@@ -8,12 +8,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import tornado.web
-
-from clanactors.server.api import ID, load_report
 from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.store.eventlog import EventFilter, find_events
-from clanactors.store.queries import member_recent
 
 FEED_ON_PAGE = 30
 
@@ -118,22 +114,3 @@ class IndexHandler(PageHandler):
             # The same snapshot frame a WebSocket client gets first, serialised once.
             initial=script_safe(self.ctx.hub.current.frame),
         )
-
-
-class MemberPage(PageHandler):
-    async def get(self, membership_id: str) -> None:
-        member = self.ctx.hub.snapshot.member(membership_id)
-        if member is None:
-            raise tornado.web.HTTPError(404, "No such clan member")
-        recent = await self.in_db(member_recent, membership_id)
-        self.render_page("member.html", member=member, recent=recent)
-
-
-class ActivityPage(PageHandler):
-    async def get(self, instance_id: str) -> None:
-        if not ID.fullmatch(instance_id):
-            raise tornado.web.HTTPError(404, "No such activity")
-        report = await load_report(self, instance_id)
-        if report is None:
-            raise tornado.web.HTTPError(404, "No report for this activity yet")
-        self.render_page("activity.html", report=report)

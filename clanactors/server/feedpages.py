@@ -1,0 +1,100 @@
+"""/feed (the whole event log, newest first, paged by cursor, filtered by kind and
+member) and /feed.atom (Atom 1.0 of the newest 50)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+import tornado.web
+
+from clanactors.atom import atom_feed
+from clanactors.events import KINDS
+from clanactors.server.api import ID
+from clanactors.server.clanpage import ClanDocument, ClanPage
+from clanactors.store.reports import FeedQuery, feed_page
+
+PAGE = 50
+ATOM_ENTRIES = 50
+KIND_NAMES = {
+    "activity_cleared": "Clears",
+    "activity_ended": "Not cleared",
+    "activity_started": "Started",
+    "member_joined": "Joined",
+    "member_left": "Left",
+    "member_online": "Came online",
+    "member_offline": "Went offline",
+}
+PUBLIC_URL_SETTING = "clanactors_public_url"
+
+
+def feed_query(handler: ClanPage, limit: int) -> FeedQuery:
+    """The query string as a FeedQuery; anything malformed is a 400."""
+    kind = handler.get_query_argument("kind", "") or None
+    if kind is not None and kind not in KINDS:
+        raise tornado.web.HTTPError(400, f"kind must be one of {', '.join(KINDS)}")
+    member = handler.get_query_argument("member", "") or None
+    if member is not None and not ID.fullmatch(member):
+        raise tornado.web.HTTPError(400, "member must be a membershipId")
+    before = handler.get_query_argument("before", "")
+    after = handler.get_query_argument("after", "")
+    if before and after:
+        raise tornado.web.HTTPError(400, "give before or after, not both")
+    return FeedQuery(
+        limit=limit,
+        kind=kind,
+        member=member,
+        before=handler.int_argument("before", 0, 1, 2**63 - 1) if before else None,
+        after=handler.int_argument("after", 0, 0, 2**63 - 1) if after else None,
+    )
+
+
+def feed_link(query: FeedQuery, **cursor: int) -> str:
+    params = {"kind": query.kind or "", "member": query.member or ""}
+    params.update({k: str(v) for k, v in cursor.items()})
+    text = urlencode({k: v for k, v in params.items() if v})
+    return "/feed?" + text if text else "/feed"
+
+
+class FeedPage(ClanPage):
+    async def get(self) -> None:
+        query = feed_query(self, PAGE)
+
+        async def build(now: datetime) -> bytes:
+            found = await self.in_db(feed_page, query)
+            snapshot = self.ctx.hub.snapshot
+            people = sorted(snapshot.by_id.values(), key=lambda m: m["bungieName"].casefold())
+            return self.page(
+                "feed.html",
+                now,
+                query=query,
+                found=found,
+                kinds=KIND_NAMES,
+                people=people,
+                members=snapshot.by_id,
+                older=feed_link(query, before=found.older) if found.older else None,
+                newer=feed_link(query, after=found.newer) if found.newer else None,
+                newest=feed_link(query) if query.before or query.after else None,
+            )
+
+        await self.send_cached((query,), build)
+
+
+class FeedAtom(ClanDocument):
+    content_type = "application/atom+xml; charset=utf-8"
+
+    async def get(self) -> None:
+        query = feed_query(self, ATOM_ENTRIES)
+
+        async def build(now: datetime) -> bytes:
+            found = await self.in_db(feed_page, query)
+            clan = self.ctx.hub.snapshot.clan
+            return atom_feed(
+                found.events,
+                str(clan["id"] or ""),
+                str(clan["name"] or ""),
+                self.settings.get(PUBLIC_URL_SETTING),
+                now,
+            )
+
+        await self.send_cached((query,), build)

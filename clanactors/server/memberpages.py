@@ -1,0 +1,98 @@
+"""/members/{id} (a member's stats, who they play with, when they are online, their raid
+clears and last activities) and /activities/{id} (the complete PGCR)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import tornado.web
+from sqlalchemy.orm import Session
+
+from clanactors.discord.weekly import last_reset
+from clanactors.heatmap import DAYS, Heatmap, heatmap, online_spans
+from clanactors.server.api import ID, load_report
+from clanactors.server.clanpage import ClanPage, hours
+from clanactors.store.queries import member_recent
+from clanactors.store.reports import Clears, clears_by_member, played_with, presence
+
+HEATMAP_WEEKS = 4
+MONTH = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class MemberHistory:
+    recent: list[dict[str, Any]]
+    week_with: dict[str, int]
+    month_with: dict[str, int]
+    presence: list[tuple[str, datetime]]
+    week_clears: Clears
+    seen_clears: Clears
+
+
+def read_history(session: Session, membership_id: str, now: datetime) -> MemberHistory:
+    reset = last_reset(now)
+    return MemberHistory(
+        recent=member_recent(session, membership_id),
+        week_with=played_with(session, membership_id, reset),
+        month_with=played_with(session, membership_id, now - MONTH),
+        presence=presence(session, membership_id, now - timedelta(weeks=HEATMAP_WEEKS)),
+        week_clears=clears_by_member(session, reset, membership_id).get(membership_id, Clears()),
+        seen_clears=clears_by_member(session, member=membership_id).get(membership_id, Clears()),
+    )
+
+
+@dataclass(frozen=True)
+class Clanmate:
+    member: dict[str, Any]
+    week: int
+    month: int
+
+
+def clanmates(history: MemberHistory, members: dict[str, Any]) -> list[Clanmate]:
+    """Members this one shared instances with in 30 days, most time first."""
+    mates = [
+        Clanmate(members[m], history.week_with.get(m, 0), seconds)
+        for m, seconds in history.month_with.items()
+        if m in members
+    ]
+    mates.sort(key=lambda c: (-c.month, -c.week, c.member["bungieName"].casefold()))
+    return mates
+
+
+class MemberPage(ClanPage):
+    async def get(self, membership_id: str) -> None:
+        member = self.ctx.hub.snapshot.member(membership_id)
+        if member is None:
+            raise tornado.web.HTTPError(404, "No such clan member")
+
+        async def build(now: datetime) -> bytes:
+            history: MemberHistory = await self.in_db(read_history, membership_id, now)
+            spans = online_spans(history.presence, now, bool(member["isOnline"]))
+            grid: Heatmap = heatmap(spans, HEATMAP_WEEKS)
+            return self.page(
+                "member.html",
+                now,
+                member=member,
+                history=history,
+                recent=history.recent,
+                mates=clanmates(history, self.ctx.hub.snapshot.by_id)[:20],
+                grid=grid,
+                days=DAYS,
+                hours=hours,
+                weeks=HEATMAP_WEEKS,
+            )
+
+        await self.send_cached((membership_id,), build)
+
+
+class ActivityPage(ClanPage):
+    async def get(self, instance_id: str) -> None:
+        if not ID.fullmatch(instance_id):
+            raise tornado.web.HTTPError(404, "No such activity")
+        report = await load_report(self, instance_id)
+        if report is None:
+            raise tornado.web.HTTPError(404, "No report for this activity yet")
+        now = self.now()
+        self.finish(self.page("activity.html", now, report=report))

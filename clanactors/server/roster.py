@@ -1,0 +1,126 @@
+"""/roster and /roster.csv: every member, sortable and filterable, from the clan state in
+memory (roster and account stats), so both answer even while the database is down."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+import tornado.web
+
+from clanactors.roster_view import (
+    DEFAULT_INACTIVE_DAYS,
+    RANKS,
+    SORT_KEYS,
+    RosterQuery,
+    RosterRow,
+    roster_csv,
+    roster_row,
+    select_rows,
+)
+from clanactors.server.clanpage import ClanDocument, ClanPage
+
+MAX_SEARCH = 64
+
+COLUMNS = (  # (sort key, heading)
+    ("name", "Member"),
+    ("rank", "Rank"),
+    ("joined", "Joined"),
+    ("lastOnline", "Last online"),
+    ("days", "Days in clan"),
+    ("private", "Private"),
+    ("time", "Hours played"),
+    ("activities", "Activities cleared"),
+    ("raids", "Raid clears"),
+)
+
+
+def roster_query(handler: ClanPage) -> RosterQuery:
+    """The query string as a RosterQuery; anything malformed is a 400."""
+    sort = handler.get_query_argument("sort", "name") or "name"
+    if sort not in SORT_KEYS:
+        raise tornado.web.HTTPError(400, f"sort must be one of {', '.join(SORT_KEYS)}")
+    order = handler.get_query_argument("order", "") or ("asc" if sort == "name" else "desc")
+    if order not in ("asc", "desc"):
+        raise tornado.web.HTTPError(400, "order must be asc or desc")
+    rank = handler.get_query_argument("rank", "") or None
+    if rank is not None and rank not in RANKS:
+        raise tornado.web.HTTPError(400, f"rank must be one of {', '.join(RANKS)}")
+    search = handler.get_query_argument("q", "")
+    if len(search) > MAX_SEARCH:
+        raise tornado.web.HTTPError(400, f"q is longer than {MAX_SEARCH} characters")
+    inactive = handler.get_query_argument("inactive", "")
+    if inactive not in ("", "0", "1", "on"):
+        raise tornado.web.HTTPError(400, "inactive must be 1 or empty")
+    days = handler.int_argument("days", DEFAULT_INACTIVE_DAYS, 1, 3650)
+    return RosterQuery(
+        sort=sort,
+        descending=order == "desc",
+        rank=rank,
+        search=search,
+        inactive_days=days if inactive in ("1", "on") else None,
+    )
+
+
+def query_string(query: RosterQuery, **change: str) -> str:
+    """The query string of `query`, with some parameters changed ("" drops one)."""
+    params = {
+        "sort": query.sort,
+        "order": "desc" if query.descending else "asc",
+        "rank": query.rank or "",
+        "q": query.search,
+        "inactive": "1" if query.inactive_days is not None else "",
+        "days": str(query.inactive_days) if query.inactive_days is not None else "",
+    }
+    params.update(change)
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def sort_link(query: RosterQuery, key: str) -> str:
+    """The column heading's link: sort by it, or flip the order when it already is."""
+    if query.sort == key:
+        order = "asc" if query.descending else "desc"
+    else:
+        order = "asc" if key == "name" else "desc"
+    return "/roster?" + query_string(query, sort=key, order=order)
+
+
+class RosterBase(ClanPage):
+    def rows(self, query: RosterQuery, now: datetime) -> list[RosterRow]:
+        members = self.ctx.hub.snapshot.members
+        everyone = [roster_row(m, now) for m in (*members["online"], *members["offline"])]
+        return select_rows(everyone, query, now)
+
+
+class RosterPage(RosterBase):
+    async def get(self) -> None:
+        query = roster_query(self)
+
+        async def build(now: datetime) -> bytes:
+            rows = self.rows(query, now)
+            return self.page(
+                "roster.html",
+                now,
+                query=query,
+                rows=rows,
+                columns=COLUMNS,
+                ranks=RANKS,
+                sort_link=lambda key: sort_link(query, key),
+                csv_link="/roster.csv?" + query_string(query),
+                total=len(self.ctx.hub.snapshot.member_ids()),
+            )
+
+        await self.send_cached((query,), build)
+
+
+class RosterCsv(RosterBase, ClanDocument):
+    content_type = "text/csv; charset=utf-8"
+
+    async def get(self) -> None:
+        query = roster_query(self)
+        self.set_header("Content-Disposition", 'attachment; filename="roster.csv"')
+
+        async def build(now: datetime) -> bytes:
+            return roster_csv(self.rows(query, now)).encode("utf-8")
+
+        await self.send_cached((query,), build)
