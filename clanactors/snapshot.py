@@ -1,120 +1,137 @@
-"""The clan as the web shows it: one immutable snapshot, JSON-ready (CONTRACT §3 shapes).
+"""The clan as the web shows it: typed, immutable view records folded into one Snapshot.
 
-Built by the view actor from what the other actors report; the web keeps the newest one
-and answers pages and the JSON API from memory.
+Actors build these records (the tracker fireteams, the recorder recent activities, the
+stats actor member stats, the view actor the whole); the contract's JSON is written from
+them in one place, `clanactors.wire`, at the web's edge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.clock import utc_iso
+from clanactors.bungie.models import RosterMember
 from clanactors.events import ActivityRef
-
-STAT_FIELDS = ("kills", "deaths", "activitiesCleared", "raidClears", "timePlayedSeconds")
+from clanactors.store.stats import StatsRecord
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    clan: dict[str, Any]
-    members: dict[str, Any]  # {online, offline, updatedAt}
-    fireteams: list[dict[str, Any]]
-    stats: dict[str, Any]
-    recent: list[dict[str, Any]]
-    bungie: str = "ok"
-    polling: str = "ok"  # "slowed" while profile polls wait behind recording
-    last_roster_sync: str | None = None
-    version: int = 0
-
-    def member_ids(self) -> set[str]:
-        return {m["membershipId"] for group in ("online", "offline") for m in self.members[group]}
-
-    def member(self, membership_id: str) -> dict[str, Any] | None:
-        for group in ("online", "offline"):
-            for member in self.members.get(group, ()):
-                if member["membershipId"] == membership_id:
-                    return member
-        return None
-
-
-EMPTY = Snapshot(
-    clan={"id": None, "name": "", "motto": "", "memberCount": 0},
-    members={"online": [], "offline": [], "updatedAt": None},
-    fireteams=[],
-    stats={"members": 0, **dict.fromkeys(STAT_FIELDS, 0), "updatedAt": None},
-    recent=[],
-)
+class ClanInfo:
+    id: str | None
+    name: str
+    motto: str
+    member_count: int
 
 
 @dataclass(frozen=True)
 class LiveActivity:
+    """What an online member is playing, as their profile last said."""
+
     activity: ActivityRef
     started_at: datetime | None
     fireteam_id: str | None
 
 
-def member_json(
-    member: RosterMember,
-    live: LiveActivity | None,
-    stats: dict[str, int] | None,
-    private: bool,
-) -> dict[str, Any]:
-    current = None
-    if live is not None:
-        current = {
-            **live.activity.to_json(),
-            "startedAt": utc_iso(live.started_at),
-            "fireteamId": live.fireteam_id,
-        }
-    return {
-        "membershipId": member.membership_id,
-        "membershipType": member.membership_type,
-        "displayName": member.display_name,
-        "bungieName": member.bungie_name,
-        "rank": member.rank,
-        "joinedAt": utc_iso(member.joined_at),
-        "isOnline": member.is_online,
-        "lastOnlineAt": utc_iso(member.last_online_change),
-        "currentActivity": current,
-        "isPrivate": private,
-        "stats": dict(stats) if stats is not None else None,
-    }
+@dataclass(frozen=True)
+class MemberCard:
+    member: RosterMember
+    live: LiveActivity | None
+    # False while an online member's profile has not been read since they came online:
+    # the page says "checking…", not "in orbit".
+    known: bool
+    private: bool
+    stats: StatsRecord | None
+
+    @property
+    def membership_id(self) -> str:
+        return self.member.membership_id
 
 
-def sort_members(members: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Online by activity start (longest running first, orbit last); offline by last seen."""
-    online = [m for m in members if m["isOnline"]]
-    offline = [m for m in members if not m["isOnline"]]
-    online.sort(
-        key=lambda m: (
-            m["currentActivity"] is None,
-            (m["currentActivity"] or {}).get("startedAt") or "",
-            m["displayName"].lower(),
+@dataclass(frozen=True)
+class FireteamCard:
+    id: str
+    activity: ActivityRef
+    started_at: datetime | None
+    members: tuple[str, ...]
+    guests: int
+
+
+@dataclass(frozen=True)
+class RecentActivity:
+    instance_id: str
+    activity: ActivityRef
+    period: datetime
+    duration_seconds: int
+    completed: bool
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClanTotals:
+    """Sums over members' account stats. `counted` members are in the sums (stats read,
+    or known to be unavailable); until it reaches `members` the sums are partial."""
+
+    members: int
+    counted: int
+    kills: int
+    deaths: int
+    activities_cleared: int
+    raid_clears: int
+    time_played_seconds: int
+    updated_at: datetime | None
+
+    @classmethod
+    def of(
+        cls,
+        roster_ids: list[str],
+        per_member: dict[str, StatsRecord],
+        unavailable: set[str],
+        updated_at: datetime | None,
+    ) -> ClanTotals:
+        records = [per_member[m] for m in roster_ids if m in per_member]
+        counted = sum(1 for m in roster_ids if m in per_member or m in unavailable)
+        return cls(
+            members=len(roster_ids),
+            counted=counted,
+            kills=sum(r.kills for r in records),
+            deaths=sum(r.deaths for r in records),
+            activities_cleared=sum(r.activities_cleared for r in records),
+            raid_clears=sum(r.raid_clears for r in records),
+            time_played_seconds=sum(r.time_played_seconds for r in records),
+            updated_at=updated_at,
         )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    clan: ClanInfo
+    members: tuple[MemberCard, ...]  # in roster order (the JSON sorts them)
+    fireteams: tuple[FireteamCard, ...]
+    stats: ClanTotals
+    recent: tuple[RecentActivity, ...]
+    bungie: str = "ok"
+    polling: str = "ok"  # "slowed" while profile polls wait behind recording
+    synced_at: datetime | None = None  # the last roster poll
+    version: int = 0
+
+    def same_view(self, other: Snapshot) -> bool:
+        """Everything but the version is equal."""
+        return (
+            self.clan == other.clan
+            and self.members == other.members
+            and self.fireteams == other.fireteams
+            and self.stats == other.stats
+            and self.recent == other.recent
+            and (self.bungie, self.polling, self.synced_at)
+            == (other.bungie, other.polling, other.synced_at)
+        )
+
+
+def empty(clan_id: str | None) -> Snapshot:
+    return Snapshot(
+        clan=ClanInfo(clan_id, "", "", 0),
+        members=(),
+        fireteams=(),
+        stats=ClanTotals.of([], {}, set(), None),
+        recent=(),
     )
-    offline.sort(key=lambda m: m["lastOnlineAt"] or "", reverse=True)
-    return {"online": online, "offline": offline}
-
-
-def clan_json(group: GroupInfo | None, clan_id: str, member_count: int) -> dict[str, Any]:
-    return {
-        "id": clan_id,
-        "name": group.name if group else "",
-        "motto": group.motto if group else "",
-        "memberCount": member_count,
-    }
-
-
-def totals_json(
-    roster_ids: list[str], per_member: dict[str, dict[str, int]], updated: datetime | None
-) -> dict[str, Any]:
-    totals = dict.fromkeys(STAT_FIELDS, 0)
-    for membership_id in roster_ids:
-        stats = per_member.get(membership_id)
-        if stats:
-            for name in STAT_FIELDS:
-                totals[name] += int(stats.get(name, 0))
-    return {"members": len(roster_ids), **totals, "updatedAt": utc_iso(updated)}

@@ -10,6 +10,8 @@ from clanactors.bungie.models import AccountStats, GroupInfo, RosterMember
 from clanactors.events import ActivityRef, Event, StoredEvent
 from clanactors.fireteams import Player
 from clanactors.presence import Presence
+from clanactors.snapshot import FireteamCard, RecentActivity, Snapshot
+from clanactors.store.stats import StatsRecord
 
 
 @dataclass(frozen=True)
@@ -228,21 +230,23 @@ class ViewPresence:
     started_at: datetime | None
     fireteam_id: str | None
     private: bool
+    known: bool = True  # False: the member went offline; nothing is known until read again
 
 
 @dataclass(frozen=True)
 class ViewFireteams:
-    fireteams: tuple[dict[str, Any], ...]
+    fireteams: tuple[FireteamCard, ...]
 
 
 @dataclass(frozen=True)
 class ViewStats:
-    per_member: dict[str, dict[str, int]]
+    per_member: dict[str, StatsRecord]
+    unavailable: frozenset[str] = frozenset()  # members Bungie has no stats for
 
 
 @dataclass(frozen=True)
 class ViewRecent:
-    recent: tuple[dict[str, Any], ...]
+    recent: tuple[RecentActivity, ...]
 
 
 @dataclass(frozen=True)
@@ -270,8 +274,7 @@ class EventStored:
 
 @dataclass(frozen=True)
 class SnapshotChanged:
-    snapshot: Any  # clanactors.snapshot.Snapshot
-    parts: frozenset[str]  # which of members, fireteams, stats, recent, clan changed
+    snapshot: Snapshot
 
 
 # ----------------------------------------------------------------------- notifier

@@ -37,6 +37,7 @@ from clanactors.bungie.errors import (
 from clanactors.bungie.models import MODE_RAID, HistoryEntry, Pgcr, parse_pgcr
 from clanactors.clock import utc_iso
 from clanactors.scheduler import Timer
+from clanactors.snapshot import RecentActivity
 from clanactors.store import recording as store
 from clanactors.store.recording import HISTORY, PGCR, PREFETCH, Checkpoint, KnownMember, Work
 
@@ -385,20 +386,18 @@ class RecorderActor(BaseActor):
                         bump=False,
                         priority=1,
                     )
-        recent = []
-        for row in rows:
-            instance = row.instance
-            recent.append(
-                {
-                    "instanceId": instance.instance_id,
-                    "activity": self.ctx.names.get(instance.activity_hash).to_json(),
-                    "period": utc_iso(instance.period),
-                    "durationSeconds": instance.duration_seconds,
-                    "completed": instance.completed,
-                    "members": list(row.members),
-                }
+        recent = tuple(
+            RecentActivity(
+                row.instance.instance_id,
+                self.ctx.names.get(row.instance.activity_hash),
+                row.instance.period,
+                row.instance.duration_seconds,
+                row.instance.completed,
+                row.members,
             )
-        self.ctx.peers.view.tell(ViewRecent(tuple(recent)))
+            for row in rows
+        )
+        self.ctx.peers.view.tell(ViewRecent(recent))
 
 
 def _news(entry: HistoryEntry, horizon: datetime | None) -> bool:

@@ -46,7 +46,7 @@ class StatsActor(BaseActor):
         with self.ctx.db.session() as session:
             self.fetched = load_stats(session)
         if self.fetched:
-            self.ctx.peers.view.tell(ViewStats({k: v.to_json() for k, v in self.fetched.items()}))
+            self.ctx.peers.view.tell(ViewStats(dict(self.fetched)))
 
     def handle(self, message: Any) -> Any:
         match message:
@@ -98,6 +98,7 @@ class StatsActor(BaseActor):
         except BungieError as exc:
             if isinstance(exc, PrivacyError | NotFoundError):
                 log.info("no stats for member=%s: %s", member.bungie_name, exc)
+                self.ctx.peers.view.tell(ViewStats({}, frozenset({membership_id})))
                 return
             self.failures += 1
             self.urgent.appendleft((membership_id, raids))
@@ -128,4 +129,4 @@ class StatsActor(BaseActor):
         with self.ctx.db.session() as session:
             save_stats(session, record)
         self.fetched[member.membership_id] = record
-        self.ctx.peers.view.tell(ViewStats({member.membership_id: record.to_json()}))
+        self.ctx.peers.view.tell(ViewStats({member.membership_id: record}))

@@ -21,6 +21,7 @@ from clanactors.scheduler import Scheduler
 from clanactors.snapshot import Snapshot
 from clanactors.store.db import Database
 from clanactors.supervision import RestartPolicy
+from clanactors.wire import ClanState, state_of
 
 log = logging.getLogger(__name__)
 DOWN = frozenset({"maintenance", "error"})
@@ -121,10 +122,11 @@ class ActorSystem:
     def _database_back(self) -> None:
         self.ctx.peers.reconciler.tell(Reconcile("the database recovered"))
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self) -> ClanState:
+        """The clan view now, as the web would serve it."""
         ref = self.ctx.peers.view.ref
         assert ref is not None, "the view actor is not running"
-        return cast(Snapshot, ref.ask("snapshot", timeout=10))
+        return state_of(cast(Snapshot, ref.ask("snapshot", timeout=10)))
 
     def stop(self) -> None:
         self.ctx.client.on_status_change = None

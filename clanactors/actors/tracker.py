@@ -33,8 +33,8 @@ from clanactors.actors.messages import (
     ViewPresence,
 )
 from clanactors.bungie.models import RosterMember
-from clanactors.clock import utc_iso
 from clanactors.presence import Presence
+from clanactors.snapshot import FireteamCard
 from clanactors.store.recording import horizon
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class TrackerActor(BaseActor):
         self.ctx.peers.supervisor.tell(StopMember(membership_id))
         self.presence.pop(membership_id, None)
         self._leave_fireteam(membership_id)
-        self.ctx.peers.view.tell(ViewPresence(membership_id, None, None, None, False))
+        self.ctx.peers.view.tell(ViewPresence(membership_id, None, None, None, False, known=False))
         # Whatever they finished since their checkpoint is read now.
         played = tuple(sorted(self.played.pop(membership_id, ())))
         self.ctx.peers.recorder.tell(CheckHistory(membership_id, played))
@@ -204,12 +204,12 @@ class TrackerActor(BaseActor):
             if not fireteam.is_group(self.roster):
                 continue
             views.append(
-                {
-                    "id": fireteam.id,
-                    "activity": self.ctx.names.get(fireteam.activity_hash).to_json(),
-                    "startedAt": utc_iso(fireteam.started_at),
-                    "members": sorted(fireteam.members),
-                    "guests": fireteam.guests(self.roster),
-                }
+                FireteamCard(
+                    fireteam.id,
+                    self.ctx.names.get(fireteam.activity_hash),
+                    fireteam.started_at,
+                    tuple(sorted(fireteam.members)),
+                    fireteam.guests(self.roster),
+                )
             )
         self.ctx.peers.view.tell(ViewFireteams(tuple(views)))

@@ -19,17 +19,19 @@ from clanactors.actors.messages import (
     ViewStats,
 )
 from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.clock import utc_iso
 from clanactors.snapshot import (
-    EMPTY,
+    ClanInfo,
+    ClanTotals,
+    FireteamCard,
     LiveActivity,
+    MemberCard,
+    RecentActivity,
     Snapshot,
-    clan_json,
-    member_json,
-    sort_members,
-    totals_json,
+    empty,
 )
 from clanactors.store.live import load_snapshot, save_snapshot
+from clanactors.store.stats import StatsRecord
+from clanactors.wire import state_of
 
 SAVE_EVERY = 1.0
 CHECK_POLLING_EVERY = 5.0
@@ -43,14 +45,15 @@ class ViewActor(BaseActor):
         self.group: GroupInfo | None = None
         self.roster: dict[str, RosterMember] = {}
         self.presence: dict[str, ViewPresence] = {}
-        self.stats: dict[str, dict[str, int]] = {}
+        self.stats: dict[str, StatsRecord] = {}
+        self.no_stats: set[str] = set()
         self.stats_updated: datetime | None = None
-        self.fireteams: list[dict[str, Any]] = []
-        self.recent: list[dict[str, Any]] = []
+        self.fireteams: tuple[FireteamCard, ...] = ()
+        self.recent: tuple[RecentActivity, ...] = ()
         self.synced_at: datetime | None = None
         self.bungie = "ok"
         self.polling = "ok"
-        self.snapshot: Snapshot = replace(EMPTY, clan={**EMPTY.clan, "id": ctx.clan_id})
+        self.snapshot: Snapshot = empty(ctx.clan_id)
         self.save_scheduled = False
 
     def on_start(self) -> None:
@@ -69,19 +72,26 @@ class ViewActor(BaseActor):
                     self.group = message.group
                 self.roster = {m.membership_id: m for m in message.members}
                 self.synced_at = message.synced_at
-                self.presence = {k: v for k, v in self.presence.items() if k in self.roster}
+                # Who went offline is unknown again until read after they come back.
+                self.presence = {
+                    k: v
+                    for k, v in self.presence.items()
+                    if k in self.roster and self.roster[k].is_online
+                }
             case ViewPresence():
-                if message.activity is None and not message.private:
-                    self.presence.pop(message.membership_id, None)
-                else:
+                if message.known:
                     self.presence[message.membership_id] = message
+                else:
+                    self.presence.pop(message.membership_id, None)
             case ViewFireteams():
-                self.fireteams = list(message.fireteams)
+                self.fireteams = message.fireteams
             case ViewStats():
                 self.stats.update(message.per_member)
+                self.no_stats.difference_update(message.per_member)
+                self.no_stats.update(message.unavailable)
                 self.stats_updated = self.ctx.clock.now()
             case ViewRecent():
-                self.recent = list(message.recent)
+                self.recent = message.recent
             case ViewHealth():
                 self.bungie = message.bungie
             case CheckPolling():
@@ -91,7 +101,7 @@ class ViewActor(BaseActor):
             case SaveSnapshot():
                 self.save_scheduled = False
                 with self.ctx.db.session() as session:
-                    save_snapshot(session, self.snapshot, self.ctx.clock.now())
+                    save_snapshot(session, state_of(self.snapshot), self.ctx.clock.now())
                 return None
             case "snapshot":
                 return self.snapshot
@@ -101,55 +111,43 @@ class ViewActor(BaseActor):
         return None
 
     def _rebuild(self) -> None:
-        members = []
+        cards = []
         for member in self.roster.values():
             seen = self.presence.get(member.membership_id) if member.is_online else None
             live = None
             if seen is not None and seen.activity is not None:
                 live = LiveActivity(seen.activity, seen.started_at, seen.fireteam_id)
-            members.append(
-                member_json(
+            cards.append(
+                MemberCard(
                     member,
                     live,
-                    self.stats.get(member.membership_id),
+                    known=seen is not None,
                     private=seen.private if seen is not None else False,
+                    stats=self.stats.get(member.membership_id),
                 )
             )
-        updated = utc_iso(self.synced_at)
         roster_ids = list(self.roster)
+        group = self.group
         new = Snapshot(
-            clan=clan_json(self.group, self.ctx.clan_id, len(self.roster)),
-            members={**sort_members(members), "updatedAt": updated},
-            fireteams=[f for f in self.fireteams if set(f["members"]) <= set(self.roster)],
-            stats=totals_json(roster_ids, self.stats, self.stats_updated),
+            clan=ClanInfo(
+                self.ctx.clan_id,
+                group.name if group else "",
+                group.motto if group else "",
+                len(self.roster),
+            ),
+            members=tuple(cards),
+            fireteams=tuple(f for f in self.fireteams if set(f.members) <= set(self.roster)),
+            stats=ClanTotals.of(roster_ids, self.stats, self.no_stats, self.stats_updated),
             recent=self.recent,
             bungie=self.bungie,
             polling=self.polling,
-            last_roster_sync=updated,
+            synced_at=self.synced_at,
             version=self.snapshot.version + 1,
         )
-        old = self.snapshot
-        parts = set()
-        if new.clan != old.clan:
-            parts.add("clan")
-        if _without(new.members, "updatedAt") != _without(old.members, "updatedAt"):
-            parts.add("members")
-        if new.fireteams != old.fireteams:
-            parts.add("fireteams")
-        if _without(new.stats, "updatedAt") != _without(old.stats, "updatedAt"):
-            parts.add("stats")
-        if new.recent != old.recent:
-            parts.add("recent")
-        if new.bungie != old.bungie or new.polling != old.polling:
-            parts.add("health")
-        if not parts and new.last_roster_sync == old.last_roster_sync:
+        if new.same_view(self.snapshot):
             return
         self.snapshot = new
-        self.ctx.peers.listeners.publish(SnapshotChanged(new, frozenset(parts)))
+        self.ctx.peers.listeners.publish(SnapshotChanged(new))
         if not self.save_scheduled:  # at most one write a second
             self.save_scheduled = True
             self.later(SAVE_EVERY, SaveSnapshot())
-
-
-def _without(d: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k != key}

@@ -12,28 +12,35 @@ import gc
 import json
 import logging
 import struct
+import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pykka
 from tornado.ioloop import IOLoop
 
 from clanactors.actors.messages import EventStored, SnapshotChanged
-from clanactors.snapshot import EMPTY, Snapshot
+from clanactors.wire import EMPTY, ClanState, patch_between, state_of
 
 if TYPE_CHECKING:
     from clanactors.events import StoredEvent
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_PARTS = frozenset({"members", "fireteams", "stats"})
+PATCH_EVERY = 1.0  # seconds: at most one patch frame a second, for every client
 
 
 class Client(Protocol):
     def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> None: ...
 
-    def send_frame(self, frame: str, wire: bytes | None = None) -> None: ...
+    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> None: ...
+
+
+def server_time() -> str:
+    """Now, to the millisecond: browsers correct their timers by it (CONTRACT §4)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def wire_frame(text: str) -> bytes:
@@ -50,40 +57,23 @@ def wire_frame(text: str) -> bytes:
     return header + payload
 
 
-def snapshot_frame(snapshot: Snapshot) -> str:
-    return json.dumps(
-        {
-            "type": "snapshot",
-            "members": snapshot.members,
-            "fireteams": snapshot.fireteams,
-            "stats": snapshot.stats,
-            "recent": snapshot.recent,
-            "clan": snapshot.clan,
-            "bungie": snapshot.bungie,
-            "polling": snapshot.polling,
-        },
-        ensure_ascii=False,
-    )
-
-
 API_PARTS = ("clan", "members", "fireteams", "stats", "recent")
 
 
 @dataclass(frozen=True)
 class Published:
-    """A snapshot with everything served from it already serialised, once, off the IOLoop."""
+    """A clan state with its JSON API bodies already serialised, once, off the IOLoop."""
 
-    snapshot: Snapshot
-    frame: str  # the WebSocket snapshot frame
-    bodies: dict[str, bytes]  # JSON API bodies by part
+    state: ClanState
+    bodies: dict[str, bytes]
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Published:
+    def of(cls, state: ClanState) -> Published:
         bodies = {
-            part: json.dumps(getattr(snapshot, part), ensure_ascii=False).encode()
+            part: json.dumps(getattr(state, part), ensure_ascii=False).encode()
             for part in API_PARTS
         }
-        return cls(snapshot, snapshot_frame(snapshot), bodies)
+        return cls(state, bodies)
 
 
 def event_frame(event: StoredEvent) -> str:
@@ -94,25 +84,46 @@ FEED_MEMORY = 50
 
 
 class Hub:
-    """Lives on the IOLoop thread; never touched from another thread."""
+    """Lives on the IOLoop thread; never touched from another thread.
 
-    def __init__(self, snapshot: Snapshot = EMPTY) -> None:
-        self.current = Published.of(snapshot)
+    `current` is the newest state (pages and the JSON API serve it); `sent` is the state
+    every WebSocket client holds at `version`. Changes are sent as one patch frame from
+    `sent` to `current`, at most once every PATCH_EVERY seconds: a burst of changes becomes
+    one small frame. A client connecting or asking gets `sent` whole, at `version`.
+    """
+
+    def __init__(self, state: ClanState = EMPTY, patch_every: float = PATCH_EVERY) -> None:
+        self.current = Published.of(state)
+        self.sent = state
+        self.version = 0  # of the frames sent: one more with each patch
+        self.patch_every = patch_every
+        self.last_patch = -patch_every
+        self.flush_pending = False
         self.last_event_id = 0
         self.clients: set[Client] = set()
         self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
+        self.frame_cache: tuple[object, str] | None = None  # (key, snapshot frame)
         # The newest event frames, so the front page has a feed while the database is down.
         self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)
 
     @property
-    def snapshot(self) -> Snapshot:
-        return self.current.snapshot
+    def snapshot(self) -> ClanState:
+        return self.current.state
 
     def add(self, client: Client) -> None:
         self.clients.add(client)
 
     def remove(self, client: Client) -> None:
         self.clients.discard(client)
+
+    def snapshot_frame(self) -> str:
+        """The `snapshot` frame of what clients hold now (built at most once a second)."""
+        now = server_time()
+        key = (self.version, now[:19])
+        if self.frame_cache is None or self.frame_cache[0] != key:
+            frame = {"type": "snapshot", "version": self.version, "serverTime": now}
+            self.frame_cache = (key, json.dumps({**frame, **self.sent.parts()}, ensure_ascii=False))
+        return self.frame_cache[1]
 
     def on_event(self, event_id: int, frame: str) -> None:
         self.last_event_id = max(self.last_event_id, event_id)
@@ -121,14 +132,34 @@ class Hub:
         for client in list(self.clients):
             client.send_live(event_id, frame, wire)
 
-    def on_snapshot(self, published: Published, parts: frozenset[str]) -> None:
-        if published.snapshot.version < self.snapshot.version:
+    def on_snapshot(self, published: Published) -> None:
+        if published.state.version < self.snapshot.version:
             return  # an older one overtaken on the way
         self.current = published
-        if parts & (SNAPSHOT_PARTS | {"recent", "clan", "health"}):
-            wire = wire_frame(published.frame)
-            for client in list(self.clients):
-                client.send_frame(published.frame, wire)
+        if not self.clients:
+            self.sent = published.state  # nobody holds the old one
+            return
+        if not self.flush_pending:
+            self.flush_pending = True
+            delay = max(0.0, self.last_patch + self.patch_every - time.monotonic())
+            IOLoop.current().call_later(delay, self._send_patch)
+
+    def _send_patch(self) -> None:
+        self.flush_pending = False
+        new = self.current.state
+        patch = patch_between(self.sent, new)
+        self.sent = new
+        if not patch:
+            return
+        self.version += 1
+        self.last_patch = time.monotonic()
+        text = json.dumps(
+            {"type": "patch", "version": self.version, "serverTime": server_time(), **patch},
+            ensure_ascii=False,
+        )
+        wire = wire_frame(text)
+        for client in list(self.clients):
+            client.send_frame(text, wire, "patch")
 
 
 def tune_gc() -> None:
@@ -156,6 +187,6 @@ class HubListener(pykka.ThreadingActor):
             stored = message.event
             self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
         elif isinstance(message, SnapshotChanged):
-            published = Published.of(message.snapshot)
-            self.io_loop.add_callback(self.hub.on_snapshot, published, message.parts)
+            published = Published.of(state_of(message.snapshot))
+            self.io_loop.add_callback(self.hub.on_snapshot, published)
         return None

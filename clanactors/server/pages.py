@@ -8,7 +8,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from clanactors.server import front
 from clanactors.server.base import BaseHandler, DatabaseUnavailable
+from clanactors.server.hub import server_time
 from clanactors.store.eventlog import EventFilter, find_events
 
 FEED_ON_PAGE = 30
@@ -57,11 +59,6 @@ def number(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
 
-def script_safe(json_text: str) -> str:
-    """JSON text made safe to embed in a <script type="application/json"> element."""
-    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 HELPERS = {"ago": ago, "clock": clock, "duration": duration, "number": number}
 
 
@@ -99,7 +96,6 @@ class IndexHandler(PageHandler):
         snapshot = self.ctx.hub.snapshot
         online = snapshot.members["online"]
         in_fireteam = {m for f in snapshot.fireteams for m in f["members"]}
-        everyone = [*online, *snapshot.members["offline"]]
         return self.render_string(
             "index.html",
             snapshot=snapshot,
@@ -110,7 +106,14 @@ class IndexHandler(PageHandler):
                 m for m in online if m["currentActivity"] and m["membershipId"] not in in_fireteam
             ],
             idle=[m for m in online if not m["currentActivity"]],
-            names={m["membershipId"]: m for m in everyone},
-            # The same snapshot frame a WebSocket client gets first, serialised once.
-            initial=script_safe(self.ctx.hub.current.frame),
+            names=snapshot.by_id,
+            server_time=server_time(),
+            twins=front.twins(snapshot),
+            code=front.code,
+            guests=front.guests,
+            idle_text=front.idle_text,
+            tiles=front.TILES,
+            stats_ready=front.stats_ready(snapshot.stats),
+            tile=lambda key: front.tile(snapshot.stats, key),
+            recent_detail=lambda r: front.recent_detail(r, duration(r["durationSeconds"])),
         )

@@ -26,7 +26,6 @@ from clanactors.store.live import EVENTS_CHANNEL, SNAPSHOT_CHANNEL, load_snapsho
 log = logging.getLogger(__name__)
 LOOK_EVERY = 2.0  # seconds between looks when no doorbell rings
 EVENTS_PAGE = 500
-EVERYTHING = frozenset({"members", "fireteams", "stats", "recent", "clan", "health"})
 
 
 class DatabaseTail:
@@ -96,7 +95,7 @@ class DatabaseTail:
             loop = asyncio.get_running_loop()
             published = await loop.run_in_executor(None, self._load_snapshot)
             if published is not None:
-                self.hub.on_snapshot(published, EVERYTHING)
+                self.hub.on_snapshot(published)
             while True:
                 after = self.hub.last_event_id
                 page = await loop.run_in_executor(None, self._load_events, after)

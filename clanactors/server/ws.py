@@ -109,7 +109,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.address = key
         self.last_sent = self.hub.last_event_id
         self.hub.add(self)
-        self.send_frame(self.hub.current.frame)
+        self.send_frame(self.hub.snapshot_frame(), kind="snapshot")
         self.grace = asyncio.get_running_loop().call_later(FIRST_FRAME_GRACE, self._release)
 
     def on_close(self) -> None:
@@ -141,8 +141,11 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         except (ValueError, UnicodeDecodeError):
             self._error("frame is not JSON")
             return
+        if isinstance(data, dict) and set(data) == {"snapshot"} and data["snapshot"] is True:
+            self.send_frame(self.hub.snapshot_frame(), kind="snapshot")
+            return
         if not isinstance(data, dict) or set(data) != {"resume"}:
-            self._error('expected {"resume": LAST_EVENT_ID}')
+            self._error('expected {"resume": LAST_EVENT_ID} or {"snapshot": true}')
             return
         resume = data["resume"]
         if isinstance(resume, bool) or not isinstance(resume, int) or resume < 0:
@@ -211,10 +214,8 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.last_sent = event_id
         self._enqueue(frame, wire, "event")
 
-    def send_frame(self, frame: str, wire: bytes | None = None) -> None:
-        self._enqueue(
-            frame, wire, "snapshot" if frame.startswith('{"type": "snapshot"') else "other"
-        )
+    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> None:
+        self._enqueue(frame, wire, kind)
 
     def _enqueue(self, frame: str, wire: bytes | None, kind: str) -> None:
         if self.closed:

@@ -4,15 +4,14 @@ and snapshots. The `events` table stays the record."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from clanactors.snapshot import Snapshot
 from clanactors.store.models import LiveSnapshot
 from clanactors.store.upsert import upsert
+from clanactors.wire import ClanState
 
 EVENTS_CHANNEL = "clanactors_events"
 SNAPSHOT_CHANNEL = "clanactors_snapshot"
@@ -26,22 +25,18 @@ def notify(session: Session, channel: str, payload: str) -> None:
         )
 
 
-def save_snapshot(session: Session, snapshot: Snapshot, now: datetime) -> None:
+def save_snapshot(session: Session, snapshot: ClanState, now: datetime) -> None:
     values = {
         "id": 1,
         "version": snapshot.version,
-        "payload": dataclasses.asdict(snapshot),
+        "payload": snapshot.to_json(),
         "updated_at": now,
     }
     upsert(session, LiveSnapshot, values, ["id"], ["version", "payload", "updated_at"])
     notify(session, SNAPSHOT_CHANNEL, str(snapshot.version))
 
 
-def load_snapshot(session: Session) -> Snapshot | None:
+def load_snapshot(session: Session) -> ClanState | None:
+    """The newest shared snapshot; None if there is none, or another version wrote it."""
     row = session.scalars(select(LiveSnapshot).where(LiveSnapshot.id == 1)).first()
-    if row is None:
-        return None
-    try:
-        return Snapshot(**row.payload)
-    except TypeError:
-        return None  # written by another version of clanactors
+    return None if row is None else ClanState.from_json(row.payload)

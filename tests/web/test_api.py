@@ -88,10 +88,12 @@ def test_clan_members_fireteams_and_stats(live: Live) -> None:
         "raidClears",
         "timePlayedSeconds",
         "updatedAt",
+        "membersCounted",
     }
     assert stats["members"] == clan["memberCount"]
     with_stats = [m["stats"] for m in everyone if m["stats"]]
     assert stats["kills"] == sum(s["kills"] for s in with_stats)
+    assert stats["membersCounted"] >= len(with_stats)
 
 
 def test_member_detail_recent_activities_and_pgcr(live: Live) -> None:

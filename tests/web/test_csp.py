@@ -39,12 +39,9 @@ def test_every_page_runs_live_without_a_violation(live: Live, page: Page) -> Non
     )
     base = live.web.url
 
-    # The front page: the snapshot rides along in a data block, never executed.
+    # The front page: no inline script at all (the live state comes over the WebSocket).
     goto(page, base)
-    data = page.locator("script#initial-state")
-    assert data.get_attribute("type") == "application/json"
-    assert data.get_attribute("src") is None
-    assert page.locator("script:not([src]):not([type='application/json'])").count() == 0
+    assert page.locator("script:not([src])").count() == 0
     # Timers tick, the WebSocket delivers an event, the PGCR dialog opens.
     timer = page.locator("[data-since]").first
     before = timer.inner_text()

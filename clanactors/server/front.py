@@ -1,0 +1,66 @@
+"""The front page's words for the clan state: written by the template on first paint and
+by web/static/app.js on live updates, which mirrors these functions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from clanactors.wire import ClanState
+
+Json = dict[str, Any]
+
+TILES = (
+    ("kills", "Kills"),
+    ("kd", "K/D"),
+    ("raidClears", "Raid clears"),
+    ("activitiesCleared", "Activities cleared"),
+    ("timePlayedSeconds", "Hours played"),
+    ("deaths", "Deaths"),
+)
+
+
+def twins(state: ClanState) -> set[str]:
+    """Display names two or more members share: those show their Bungie name code."""
+    counts = Counter(m["displayName"] for m in state.by_id.values())
+    return {name for name, count in counts.items() if count > 1}
+
+
+def code(member: Json) -> str:
+    """`#0042` from `Name#0042`."""
+    name = member["bungieName"] or ""
+    return "#" + name.rpartition("#")[2] if "#" in name else ""
+
+
+def guests(count: int) -> str:
+    return f"+{count} guest{'s' if count != 1 else ''}"
+
+
+def idle_text(member: Json) -> str:
+    """What an online member without a known activity is doing, as far as we know."""
+    if member.get("checking"):
+        return "checking…"
+    return "activity hidden (private)" if member["isPrivate"] else "in orbit"
+
+
+def stats_ready(stats: Json) -> bool:
+    return bool(stats["members"]) and stats["membersCounted"] >= stats["members"]
+
+
+def tile(stats: Json, key: str) -> str:
+    """A stat tile's text; never a partial sum shown as the clan's total."""
+    if not stats_ready(stats):
+        if not stats["members"]:
+            return "loading"
+        return f"loading ({stats['membersCounted']}/{stats['members']} members)"
+    if key == "kd":
+        return f"{stats['kills'] / max(stats['deaths'], 1):.2f}"
+    value = stats[key]
+    if key == "timePlayedSeconds":
+        value //= 3600
+    return f"{value:,}"
+
+
+def recent_detail(recent: Json, duration: str) -> str:
+    count = len(recent["members"])
+    return f"{count} clan member{'s' if count != 1 else ''} · {duration} · "
