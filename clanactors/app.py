@@ -171,7 +171,7 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
         hub.last_event_id = last_event_id(session)
         stored = load_snapshot(session)
     if stored is not None:
-        hub.on_snapshot(Published.of(stored), frozenset())  # a first page before the first poll
+        hub.on_snapshot(Published.of(stored))  # a first page before the first poll
     listener = HubListener.start(hub, IOLoop.current())
     tune_gc()
     pollers = Pollers(settings, db, client, hub, listener)
