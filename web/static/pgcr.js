@@ -1,7 +1,54 @@
 // The Post Game Carnage Report dialog: a click on a recent activity shows its report
-// (already fetched by the server) without leaving the page.
+// (already fetched by the server) without leaving the page. The same markup as the
+// server's pgcr.html: a table on a wide screen, one card per player on a narrow one.
 
 import { $, h, duration, relTime } from "./dom.js";
+
+const WON = new Set(["Cleared", "Victory"]);
+
+function teamName(report, entry) {
+  const team = report.teams.find((t) => t.teamId === entry.team);
+  return team ? team.name : "-";
+}
+
+function playerRow(report, e, pvp) {
+  const cell = (label, value) => h("td", { "data-label": label }, value);
+  const name = e.isClanMember
+    ? [h("a", { href: `/members/${encodeURIComponent(e.membershipId)}` }, e.displayName), " ",
+      h("span", { class: "tag" }, "clan")]
+    : e.displayName;
+  return h("tr", { class: e.isClanMember ? "clan" : null, "data-player": e.membershipId },
+    h("th", { scope: "row", "data-label": "Player" }, name),
+    cell("Class", e.characterClass),
+    pvp ? [cell("Team", teamName(report, e)), cell("Score", e.score ?? 0)] : null,
+    cell("Kills", e.kills), cell("Deaths", e.deaths), cell("Assists", e.assists),
+    cell("K/D", (e.killsDeathsRatio ?? 0).toFixed(2)),
+    cell("Time", duration(e.timePlayedSeconds)),
+    cell("Completed", e.completed ? "Yes" : "No"));
+}
+
+export function reportView(report) {
+  const teams = report.teams || [];
+  const pvp = teams.length > 0;
+  const columns = ["Player", "Class", ...(pvp ? ["Team", "Score"] : []),
+    "Kills", "Deaths", "Assists", "K/D", "Time", "Completed"];
+  const period = report.period || "";
+  return [
+    h("h2", { id: "pgcr-title" }, report.activity.name),
+    h("p", { class: "pgcr-meta" },
+      report.modeName ? h("span", { class: "badge mode" }, report.modeName) : null,
+      h("span", { class: `badge ${WON.has(report.result) ? "ok" : "fail"}` }, report.result || ""),
+      h("time", { datetime: period }, `${period.slice(0, 10)} ${period.slice(11, 16)} UTC`),
+      ` · ${duration(report.durationSeconds)} · `, relTime(period)),
+    pvp ? h("ul", { class: "teams" }, teams.map((t) => h("li", { class: "team" },
+      h("span", { class: "team-name" }, t.name), " ",
+      h("span", { class: "team-score" }, t.score), " ",
+      h("span", { class: "muted" }, t.result)))) : null,
+    h("table", { class: "pgcr-table cards" },
+      h("thead", {}, h("tr", {}, columns.map((title) => h("th", { scope: "col" }, title)))),
+      h("tbody", {}, report.entries.map((e) => playerRow(report, e, pvp)))),
+  ];
+}
 
 export async function openReport(instanceId) {
   const dialog = $("#pgcr");
@@ -15,16 +62,6 @@ export async function openReport(instanceId) {
       h("p", { class: "muted" }, "Bungie publishes reports a few minutes after an activity ends."));
     return true;
   }
-  const report = await response.json();
-  body.replaceChildren(
-    h("h2", { id: "pgcr-title" }, report.activity.name),
-    h("p", { class: "muted" }, `${duration(report.durationSeconds)} · `, relTime(report.period)),
-    h("div", { class: "table-wrap" }, h("table", { class: "pgcr-table" },
-      h("thead", {}, h("tr", {}, ["Player", "Class", "Kills", "Deaths", "Assists", "Completed"]
-        .map((title) => h("th", { scope: "col" }, title)))),
-      h("tbody", {}, report.entries.map((e) => h("tr", { class: e.isClanMember ? "clan" : null },
-        h("th", { scope: "row" }, e.displayName, e.isClanMember ? h("span", { class: "tag" }, "clan") : null),
-        h("td", {}, e.characterClass), h("td", {}, e.kills), h("td", {}, e.deaths),
-        h("td", {}, e.assists), h("td", {}, e.completed ? "Yes" : "No")))))));
+  body.replaceChildren(...reportView(await response.json()).filter(Boolean));
   return true;
 }

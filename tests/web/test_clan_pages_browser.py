@@ -1,0 +1,183 @@
+"""The clan pages in real Chromium at 1280 and 375 px: roster sorting and filtering,
+leaderboards, the member heatmap, PGCR cards on the page and in the dialog (no horizontal
+scroll on a phone), no CSP violation; screenshots of each under test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clanactors.clock import FakeClock
+from clanactors.store.db import Database, migrate
+from tests.conftest import IN_CI
+from tests.web.conftest import CHROMIUM, csp_violations
+from tests.web.site import Site, serve
+from tests.web.test_clan_pages import NOW, PVP_ID, seed
+
+ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
+WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM) and not IN_CI:
+    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'clan.db'}"
+    migrate(url)
+    db = Database(url)
+    log, _ids = seed(db)
+    with serve(db, log.state(), FakeClock(NOW)) as running:
+        yield running
+    db.dispose()
+
+
+@pytest.fixture(params=list(WIDTHS))
+def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    width, height = WIDTHS[request.param]
+    phone = width < 500
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.csp_console = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on(
+        "console",
+        lambda msg: (
+            page.csp_console.append(msg.text)  # type: ignore[attr-defined]
+            if "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    page.label = request.param  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def settle(page: Page, name: str) -> None:
+    """No horizontal scroll, no script error, no CSP violation; then a screenshot."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.evaluate("document.documentElement.clientWidth")
+    assert width <= viewport, (name, width, viewport)
+    assert page.errors == [], page.errors  # type: ignore[attr-defined]
+    assert csp_violations(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.label}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def order(page: Page) -> list[str]:
+    return page.locator("#roster tbody tr").evaluate_all("rows => rows.map(r => r.dataset.member)")
+
+
+def test_roster_sorts_and_filters(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/roster")
+    assert order(screen) == ["5", "4", "1", "6", "2", "3"]
+    phone = screen.label == "phone"  # type: ignore[attr-defined]
+    if phone:  # no column headings on a phone: the form sorts
+        screen.locator("select[name=sort]").select_option("raids")
+        screen.locator("select[name=order]").select_option("desc")
+        screen.locator("form.filters button[type=submit]").click()
+    else:
+        screen.locator('#roster thead a[data-sort="raids"]').click()
+    expect(screen.locator("#roster thead th[aria-sort]")).to_contain_text("Raid clears")
+    expect(screen.locator("select[name=sort]")).to_have_value("raids")
+    assert order(screen) == ["1", "2", "3", "4", "5", "6"]
+    screen.locator("select[name=rank]").select_option("Member")
+    screen.locator("form.filters button[type=submit]").click()
+    expect(screen.locator("#roster-count")).to_contain_text("3 of 6 members")
+    assert order(screen) == ["2", "4", "5"]  # still by raid clears
+    screen.goto(f"{site.url}/roster")
+    screen.locator("input[name=inactive]").check()
+    screen.locator("form.filters button[type=submit]").click()
+    assert order(screen) == ["6", "3"]
+    # A card per member on a phone, a table row on a desktop.
+    display = screen.locator("#roster tbody tr").first.evaluate("r => getComputedStyle(r).display")
+    assert display == ("grid" if phone else "table-row")
+    screen.goto(f"{site.url}/roster")
+    settle(screen, "roster")
+
+
+def test_leaderboards(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/leaderboards")
+    raids = screen.locator("#raids .ranks li")
+    expect(raids).to_have_count(2)
+    assert raids.locator(".rank-no").all_inner_texts() == ["1", "1"]  # a tie
+    expect(screen.locator("#pairs .ranks li")).to_have_count(2)
+    expect(screen.locator("#all-time tbody tr")).not_to_have_count(0)
+    settle(screen, "leaderboards")
+
+
+def test_member_heatmap(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/members/1")
+    heat = screen.locator("#heatmap")
+    expect(heat).to_be_visible()
+    assert heat.locator("tbody tr").count() == 7
+    assert heat.locator("td.heat-1, td.heat-2, td.heat-3, td.heat-4").count() == 6
+    box = heat.bounding_box()
+    assert box is not None and box["width"] <= screen.viewport_size["width"]  # type: ignore[index]
+    settle(screen, "member")
+
+
+def assert_cards(page: Page, scope: str) -> None:
+    rows = page.locator(f"{scope} table.pgcr-table tbody tr")
+    expect(rows).to_have_count(3)
+    phone = page.label == "phone"  # type: ignore[attr-defined]
+    display = rows.first.evaluate("r => getComputedStyle(r).display")
+    assert display == ("grid" if phone else "table-row")
+    # Every column of every player is on screen: nothing clipped, "clan" not wrapped.
+    for label in ("Assists", "Completed", "K/D", "Time", "Team", "Score"):
+        cell = rows.first.locator(f'td[data-label="{label}"]')
+        expect(cell).to_be_visible()
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= page.viewport_size["width"]  # type: ignore[index]
+    tag = rows.first.locator(".tag")
+    assert tag.evaluate("t => t.getClientRects().length") == 1  # one line: "clan"
+
+
+def test_pgcr_page_cards(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/activities/{PVP_ID}")
+    expect(screen.locator(".teams .team")).to_have_count(2)
+    assert_cards(screen, "article")
+    settle(screen, "pgcr")
+
+
+def test_pgcr_dialog_cards(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/members/1")
+    screen.locator(f'a.recent-item[data-instance="{PVP_ID}"]').click()
+    dialog = screen.locator("dialog#pgcr")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".teams .team")).to_have_count(2)
+    assert_cards(screen, "dialog#pgcr")
+    assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+    settle(screen, "pgcr-dialog")
+
+
+def test_feed(site: Site, screen: Page) -> None:
+    screen.goto(f"{site.url}/feed")
+    expect(screen.locator("#history .event")).to_have_count(50)
+    screen.locator("select[name=kind]").select_option("activity_cleared")
+    screen.locator("form.filters button[type=submit]").click()
+    expect(screen.locator("#history .event")).to_have_count(3)
+    expect(screen.locator("#history .event a").first).to_have_attribute(
+        "href", _starts("/activities/")
+    )
+    settle(screen, "feed")
+
+
+def _starts(prefix: str) -> Any:
+    import re
+
+    return re.compile("^" + re.escape(prefix))
