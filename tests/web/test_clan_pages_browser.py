@@ -14,7 +14,7 @@ import pytest
 from clanactors.clock import FakeClock
 from clanactors.store.db import Database, migrate
 from tests.conftest import IN_CI
-from tests.web.conftest import CHROMIUM, csp_violations
+from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, csp_violations
 from tests.web.site import Site, serve
 from tests.web.test_clan_pages import NOW, PVP_ID, seed
 
@@ -51,6 +51,7 @@ def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
         has_touch=phone,
     )
     page = context.new_page()
+    page.add_init_script(COLLECT_CSP_VIOLATIONS)
     page.errors = []  # type: ignore[attr-defined]
     page.csp_console = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]

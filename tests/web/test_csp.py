@@ -64,6 +64,12 @@ def test_every_page_runs_live_without_a_violation(live: Live, page: Page) -> Non
     page.wait_for_timeout(1200)
     assert csp_violations(page) == []
 
+    # The clan pages: roster, leaderboards, the feed's history.
+    for path in ("/roster?sort=raids", "/leaderboards", "/feed?kind=activity_cleared"):
+        goto(page, base + path)
+        page.wait_for_timeout(300)
+        assert csp_violations(page) == [], path
+
     # The PGCR page itself, and a page that is not there.
     goto(page, f"{base}/activities/{play.instance_id}")
     expect(page.locator("table.pgcr-table")).to_be_visible()
