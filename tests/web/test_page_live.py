@@ -1,0 +1,184 @@
+"""The live page in real Chromium: updates in place keep focus, timers follow the server's
+clock, and a fresh start shows loading states rather than zeros or "in orbit"."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from clanactors.bungie.models import RosterMember
+from clanactors.server.hub import Published
+from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, Snapshot
+from clanactors.store.db import Database, migrate
+from clanactors.store.stats import StatsRecord
+from clanactors.testing.web import WebServer
+from clanactors.wire import state_of
+from tests.conftest import IN_CI
+from tests.web.conftest import CHROMIUM, Live
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM) and not IN_CI:
+    pytest.skip(f"Chromium not installed at {CHROMIUM}", allow_module_level=True)
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+# Marks an element, then tells whether it is still the focused one and in the page.
+MARK = "el => { el.__mark = true; el.focus(); }"
+STILL_FOCUSED = (
+    "() => Boolean(document.activeElement && document.activeElement.__mark"
+    " && document.activeElement.isConnected)"
+)
+
+
+def count_patches(page: Page) -> list[int]:
+    patches: list[int] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on(
+            "framereceived",
+            lambda payload: patches.append(1) if '"type": "patch"' in str(payload) else None,
+        )
+
+    page.on("websocket", on_socket)
+    return patches
+
+
+def live_updates_for(live: Live, seconds: float) -> None:
+    """Ten seconds of a busy clan: simulated time runs fast, members come and go, stats
+    and recent activities change."""
+    h = live.h
+    pair = [m.membership_id for m in h.world.idle_members(2)]
+    h.world.script_play(pair, 1077850348, minutes=2, cleared=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        h.run(30, step=5)
+
+
+@pytest.mark.parametrize("target", ["#recent a.recent-item", "#offline a.name"])
+def test_focus_survives_ten_seconds_of_live_updates(live: Live, page: Page, target: str) -> None:
+    patches = count_patches(page)
+    page.goto(live.web.url)
+    link = page.locator(target).first
+    expect(link).to_be_visible()
+    page.wait_for_timeout(1500)  # connected, first snapshot applied
+    link.evaluate(MARK)
+    assert page.evaluate(STILL_FOCUSED)
+    live_updates_for(live, 10)
+    page.wait_for_timeout(1500)
+    assert len(patches) >= 3, "the page saw no live updates to survive"
+    assert page.evaluate(STILL_FOCUSED), "focus fell off the link"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def seconds_shown(text: str) -> int:
+    parts = [int(p) for p in text.strip().split(":")]
+    return parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
+
+
+def test_timers_follow_the_server_clock_when_the_browser_is_five_minutes_off(
+    live: Live, page: Page
+) -> None:
+    page.add_init_script("{ const now = Date.now; Date.now = () => now() + 5 * 60 * 1000; }")
+    page.goto(live.web.url)
+    page.wait_for_timeout(2500)  # a tick after the WebSocket's first serverTime
+    timer = page.locator("[data-since]:not([data-since=''])").first
+    since = datetime.fromisoformat(timer.get_attribute("data-since").replace("Z", "+00:00"))
+    shown = seconds_shown(timer.inner_text())
+    expected = (datetime.now(UTC) - since).total_seconds()
+    assert abs(shown - expected) <= 3, (timer.inner_text(), expected)
+
+
+# ------------------------------------------------------------------ a fresh start
+
+
+@pytest.fixture
+def fresh(sqlite_url: str) -> Iterator[WebServer]:
+    migrate(sqlite_url)
+    db = Database(sqlite_url)
+    web = WebServer(db).start()
+    yield web
+    web.stop()
+    db.dispose()
+
+
+def first_roster(online: int, offline: int, with_stats: int) -> Snapshot:
+    """The view right after the first roster poll: nobody's profile read yet, a few
+    members' stats in."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    cards = []
+    for i in range(online + offline):
+        member = RosterMember(
+            str(4611686018500000000 + i), 3, f"Member {i}", f"Member {i}#{i:04d}", "Member",
+            now - timedelta(days=30), i < online, now - timedelta(hours=i), True,
+        )  # fmt: skip
+        record = StatsRecord(member.membership_id, 5000, 900, 40, 3, 7200, now)
+        cards.append(MemberCard(member, None, False, False, record if i < with_stats else None))
+    stats = {c.membership_id: c.stats for c in cards if c.stats}
+    return Snapshot(
+        clan=ClanInfo("4471", "Blades", "", len(cards)),
+        members=tuple(cards),
+        fireteams=(),
+        stats=ClanTotals.of([c.membership_id for c in cards], stats, set(), now),  # type: ignore[arg-type]
+        recent=(),
+        synced_at=now,
+        version=1,
+    )
+
+
+def test_first_paint_on_a_fresh_database_says_what_is_loading(fresh: WebServer, page: Page) -> None:
+    # Before the first roster poll: nothing is known yet, and the page says so.
+    page.goto(fresh.url)
+    assert page.locator("#roster-loading").is_visible()
+    assert page.locator("#nobody").is_hidden()
+    assert set(page.locator("#stats dd").all_inner_texts()) == {"loading"}
+
+    snapshot = first_roster(online=3, offline=4, with_stats=2)
+    fresh.call(fresh.hub.on_snapshot, Published.of(state_of(snapshot)))  # type: ignore[union-attr]
+    for javascript in (False, True):
+        if javascript:
+            page.goto(fresh.url)
+            page.wait_for_timeout(1500)  # the WebSocket's snapshot applied
+        else:
+            context = page.context.browser.new_context(java_script_enabled=False)  # type: ignore[union-attr]
+            nojs = context.new_page()
+            nojs.goto(fresh.url)
+        view = page if javascript else nojs
+        idle = view.locator("#idle .activity").all_inner_texts()
+        assert idle == ["checking…"] * 3, idle
+        assert "in orbit" not in view.locator("body").inner_text()
+        tiles = view.locator("#stats dd").all_inner_texts()
+        assert tiles == ["loading (2/7 members)"] * len(tiles), tiles
+        assert not any(re.fullmatch(r"[0-9,.]+", t) for t in tiles)
+        assert view.locator("#recent-empty").is_visible()
+        assert view.locator("#feed-empty").is_visible()
+        assert view.locator("#roster-loading").is_hidden()
+        if not javascript:
+            context.close()
+
+    # Profiles read and every member's stats in: the real words and totals, live.
+    known = replace(
+        snapshot,
+        members=tuple(
+            replace(c, known=True, stats=c.stats or snapshot.members[0].stats)
+            for c in snapshot.members
+        ),
+        version=2,
+    )
+    records = {c.membership_id: c.stats for c in known.members if c.stats}
+    known = replace(
+        known,
+        stats=ClanTotals.of(list(records), records, set(), snapshot.synced_at),  # type: ignore[arg-type]
+    )
+    fresh.call(fresh.hub.on_snapshot, Published.of(state_of(known)))  # type: ignore[union-attr]
+    expect(page.locator("#idle .activity").first).to_have_text("in orbit")
+    expect(page.locator('#stats dd[data-stat="kills"]')).to_have_text("35,000")
+    expect(page.locator('#stats dd[data-stat="kd"]')).to_have_text(f"{5000 / 900:.2f}")
+    assert page.errors == []  # type: ignore[attr-defined]
