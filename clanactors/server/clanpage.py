@@ -4,6 +4,7 @@ bodies, so a page a thousand visitors load in one second is built once."""
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -25,21 +26,30 @@ def hours(seconds: int) -> str:
 
 class PageCache:
     """Rendered bodies by key; a key names the page, its query, the clan state version,
-    the newest event and the second, so no body outlives the second it was built in."""
+    the newest event and the second, so no body outlives the second it was built in.
+
+    Single-flight: requests for a body being built wait for that build, so a second's
+    first burst of visitors builds the page once, not once each."""
 
     def __init__(self) -> None:
-        self.bodies: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.builds: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...]) -> bytes | None:
-        body = self.bodies.get(key)
-        if body is not None:
-            self.bodies.move_to_end(key)
-        return body
+    async def body(self, key: tuple[Any, ...], build: Callable[[], Awaitable[bytes]]) -> bytes:
+        future = self.builds.get(key)
+        if future is None:
+            future = asyncio.ensure_future(build())
+            future.add_done_callback(lambda done: self._forget_failed(key, done))
+            self.builds[key] = future
+            while len(self.builds) > CACHE_SIZE:
+                self.builds.popitem(last=False)
+        else:
+            self.builds.move_to_end(key)
+        return await asyncio.shield(future)
 
-    def put(self, key: tuple[Any, ...], body: bytes) -> None:
-        self.bodies[key] = body
-        while len(self.bodies) > CACHE_SIZE:
-            self.bodies.popitem(last=False)
+    def _forget_failed(self, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+        failed = done.cancelled() or done.exception() is not None
+        if failed and self.builds.get(key) is done:
+            del self.builds[key]  # the next request tries again
 
 
 _caches: weakref.WeakKeyDictionary[Hub, PageCache] = weakref.WeakKeyDictionary()
@@ -81,11 +91,7 @@ class ClanPage(PageHandler):
             hub.last_event_id,
             int(now.timestamp()),
         )
-        cache = cache_of(hub)
-        body = cache.get(key)
-        if body is None:
-            body = await build(now)
-            cache.put(key, body)
+        body = await cache_of(hub).body(key, lambda: build(now))
         self.set_header("Content-Type", self.content_type)
         self.finish(body)
 
