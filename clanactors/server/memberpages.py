@@ -91,8 +91,11 @@ class ActivityPage(ClanPage):
     async def get(self, instance_id: str) -> None:
         if not ID.fullmatch(instance_id):
             raise tornado.web.HTTPError(404, "No such activity")
-        report = await load_report(self, instance_id)
-        if report is None:
-            raise tornado.web.HTTPError(404, "No report for this activity yet")
-        now = self.now()
-        self.finish(self.page("activity.html", now, report=report))
+
+        async def build(now: datetime) -> bytes:
+            report = await load_report(self, instance_id)
+            if report is None:
+                raise tornado.web.HTTPError(404, "No report for this activity yet")
+            return self.page("activity.html", now, report=report)
+
+        await self.send_cached((instance_id,), build)

@@ -390,6 +390,8 @@ def test_pgcr_page_is_complete_for_pvp(clan: Clan) -> None:
     stranger = html.split('data-player="900"')[1].split("</tr>")[0]
     assert "/members/900" not in stranger and "&lt;img src=x" in stranger
     assert HOSTILE not in html
+    for _ in range(2):  # a report not stored yet is a 404, and not remembered as one
+        clan.get("/activities/123", 404)
 
 
 def test_pgcr_json_carries_mode_result_teams_and_kd(clan: Clan) -> None:
