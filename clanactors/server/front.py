@@ -10,6 +10,9 @@ from clanactors.wire import ClanState
 
 Json = dict[str, Any]
 
+# Hidden from the front page's feed unless the viewer asks for them (a toggle).
+PRESENCE_KINDS = frozenset({"member_online", "member_offline"})
+
 TILES = (
     ("kills", "Kills"),
     ("kd", "K/D"),

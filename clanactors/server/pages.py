@@ -13,7 +13,7 @@ from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.server.hub import server_time
 from clanactors.store.eventlog import EventFilter, find_events
 
-FEED_ON_PAGE = 30
+FEED_ON_PAGE = 50  # online/offline ones hidden unless asked for
 
 
 def parse_iso(text: str | None) -> datetime | None:
@@ -108,6 +108,7 @@ class IndexHandler(PageHandler):
             idle=[m for m in online if not m["currentActivity"]],
             names=snapshot.by_id,
             server_time=server_time(),
+            presence_kinds=front.PRESENCE_KINDS,
             twins=front.twins(snapshot),
             code=front.code,
             guests=front.guests,

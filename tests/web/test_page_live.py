@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from clanactors import events
+from clanactors.actors.messages import Record
 from clanactors.bungie.models import RosterMember
+from clanactors.events import ActivityRef
 from clanactors.server.hub import Published
-from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, Snapshot
+from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, RecentActivity, Snapshot
 from clanactors.store.db import Database, migrate
 from clanactors.store.stats import StatsRecord
 from clanactors.testing.web import WebServer
@@ -51,29 +54,55 @@ def count_patches(page: Page) -> list[int]:
     return patches
 
 
-def live_updates_for(live: Live, seconds: float) -> None:
-    """Ten seconds of a busy clan: simulated time runs fast, members come and go, stats
-    and recent activities change."""
-    h = live.h
-    pair = [m.membership_id for m in h.world.idle_members(2)]
-    h.world.script_play(pair, 1077850348, minutes=2, cleared=True)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        h.run(30, step=5)
-
-
 @pytest.mark.parametrize("target", ["#recent a.recent-item", "#offline a.name"])
-def test_focus_survives_ten_seconds_of_live_updates(live: Live, page: Page, target: str) -> None:
+def test_focus_survives_ten_seconds_of_live_updates(
+    fresh: WebServer, page: Page, target: str
+) -> None:
+    snapshot = first_roster(online=4, offline=8, with_stats=12)
+    recent = tuple(
+        RecentActivity(str(900 + i), PROPHECY, NOW - timedelta(hours=i + 1), 1800, True, ())
+        for i in range(3)
+    )
+    snapshot = replace(snapshot, recent=recent)
+    publish(fresh, snapshot)
     patches = count_patches(page)
-    page.goto(live.web.url)
-    link = page.locator(target).first
-    expect(link).to_be_visible()
+    page.goto(fresh.url)
     page.wait_for_timeout(1500)  # connected, first snapshot applied
-    link.evaluate(MARK)
+    page.locator(target).first.evaluate(MARK)
     assert page.evaluate(STILL_FOCUSED)
-    live_updates_for(live, 10)
+    # Ten seconds of a busy clan, a change every half second: stats move, members come
+    # online and go offline (the offline list reorders around the focused member), two
+    # activities finish (the recent list gains entries above the focused one).
+    focused_offline = snapshot.members[4].membership_id
+    for step in range(1, 21):
+        members = list(snapshot.members)
+        i = 5 + step % 7  # never the focused offline member
+        card = members[i]
+        went = replace(
+            card.member,
+            is_online=not card.member.is_online,
+            last_online_change=NOW + timedelta(seconds=step),
+        )
+        members[i] = replace(card, member=went, known=True)
+        assert members[i].membership_id != focused_offline
+        recent = snapshot.recent
+        if step in (6, 12):
+            finished = RecentActivity(
+                str(1000 + step), PROPHECY, NOW + timedelta(seconds=step), 900, True, ()
+            )
+            recent = (finished, *recent)[:3]
+        records = {c.membership_id: c.stats for c in members if c.stats}
+        snapshot = replace(
+            snapshot,
+            members=tuple(members),
+            recent=recent,
+            stats=ClanTotals.of(list(records), records, set(), NOW + timedelta(seconds=step)),  # type: ignore[arg-type]
+            version=snapshot.version + 1,
+        )
+        publish(fresh, snapshot)
+        time.sleep(0.5)
     page.wait_for_timeout(1500)
-    assert len(patches) >= 3, "the page saw no live updates to survive"
+    assert len(patches) >= 8, "the page saw too few live updates"
     assert page.evaluate(STILL_FOCUSED), "focus fell off the link"
     assert page.errors == []  # type: ignore[attr-defined]
 
@@ -109,10 +138,19 @@ def fresh(sqlite_url: str) -> Iterator[WebServer]:
     db.dispose()
 
 
+NOW = datetime.now(UTC).replace(microsecond=0)
+PROPHECY = ActivityRef(1077850348, "Prophecy", 82)
+
+
+def publish(web: WebServer, snapshot: Snapshot) -> None:
+    assert web.hub is not None
+    web.call(web.hub.on_snapshot, Published.of(state_of(snapshot)))
+
+
 def first_roster(online: int, offline: int, with_stats: int) -> Snapshot:
     """The view right after the first roster poll: nobody's profile read yet, a few
     members' stats in."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = NOW
     cards = []
     for i in range(online + offline):
         member = RosterMember(
@@ -141,7 +179,7 @@ def test_first_paint_on_a_fresh_database_says_what_is_loading(fresh: WebServer, 
     assert set(page.locator("#stats dd").all_inner_texts()) == {"loading"}
 
     snapshot = first_roster(online=3, offline=4, with_stats=2)
-    fresh.call(fresh.hub.on_snapshot, Published.of(state_of(snapshot)))  # type: ignore[union-attr]
+    publish(fresh, snapshot)
     for javascript in (False, True):
         if javascript:
             page.goto(fresh.url)
@@ -177,8 +215,25 @@ def test_first_paint_on_a_fresh_database_says_what_is_loading(fresh: WebServer, 
         known,
         stats=ClanTotals.of(list(records), records, set(), snapshot.synced_at),  # type: ignore[arg-type]
     )
-    fresh.call(fresh.hub.on_snapshot, Published.of(state_of(known)))  # type: ignore[union-attr]
+    publish(fresh, known)
     expect(page.locator("#idle .activity").first).to_have_text("in orbit")
     expect(page.locator('#stats dd[data-stat="kills"]')).to_have_text("35,000")
     expect(page.locator('#stats dd[data-stat="kd"]')).to_have_text(f"{5000 / 900:.2f}")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_online_and_offline_events_show_only_when_asked(live: Live, page: Page) -> None:
+    member = live.h.world.roster()[0]
+    live.h.system.ctx.peers.feed.tell(
+        Record(events.member_online(member.membership_id, member.name, datetime.now(UTC)))
+    )
+    live.h.settle()
+    page.goto(live.web.url)
+    presence = page.locator("#feed .event.kind-member_online, #feed .event.kind-member_offline")
+    assert presence.count() >= 1
+    expect(presence.first).to_be_hidden()
+    page.locator("#show-presence").check()
+    expect(presence.first).to_be_visible()
+    news = page.locator("#feed .event:not(.kind-member_online):not(.kind-member_offline)")
+    empty = expect(page.locator("#feed-empty"))
+    empty.to_be_hidden() if news.count() else empty.to_be_visible()

@@ -282,6 +282,8 @@ function render() {
 // ------------------------------------------------------------------ feed
 
 const FEED_LIMIT = 50;
+// Hidden by the stylesheet unless the "online/offline" toggle is on (front.py).
+const PRESENCE_KINDS = new Set(["member_online", "member_offline"]);
 const feedList = $("#feed");
 let lastEventId = Number(feedList?.dataset.lastEvent || 0);
 
@@ -292,7 +294,7 @@ function addEvent(event) {
     h("span", { class: "text" }, event.text), relTime(event.occurredAt));
   feedList.prepend(item);
   while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
-  $("#feed-empty").hidden = true;
+  if (!PRESENCE_KINDS.has(event.kind)) $("#feed-empty").hidden = true;
 }
 
 // ------------------------------------------------------------------ live connection
