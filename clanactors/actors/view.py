@@ -45,6 +45,8 @@ class ViewActor(BaseActor):
         self.group: GroupInfo | None = None
         self.roster: dict[str, RosterMember] = {}
         self.presence: dict[str, ViewPresence] = {}
+        # Members whose profile said private when last read: still marked once offline.
+        self.private: set[str] = set()
         self.stats: dict[str, StatsRecord] = {}
         self.no_stats: set[str] = set()
         self.stats_updated: datetime | None = None
@@ -71,6 +73,7 @@ class ViewActor(BaseActor):
                 if message.group is not None:
                     self.group = message.group
                 self.roster = {m.membership_id: m for m in message.members}
+                self.private &= set(self.roster)
                 self.synced_at = message.synced_at
                 # Who went offline is unknown again until read after they come back.
                 self.presence = {
@@ -81,6 +84,10 @@ class ViewActor(BaseActor):
             case ViewPresence():
                 if message.known:
                     self.presence[message.membership_id] = message
+                    if message.private:
+                        self.private.add(message.membership_id)
+                    else:
+                        self.private.discard(message.membership_id)
                 else:
                     self.presence.pop(message.membership_id, None)
             case ViewFireteams():
@@ -122,7 +129,7 @@ class ViewActor(BaseActor):
                     member,
                     live,
                     known=seen is not None,
-                    private=seen.private if seen is not None else False,
+                    private=member.membership_id in self.private,
                     stats=self.stats.get(member.membership_id),
                 )
             )
