@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from clanactors.server.hub import Published
+from clanactors.snapshot import Snapshot
+from clanactors.store.db import Database, migrate
 from clanactors.testing.web import WebServer
+from clanactors.wire import state_of
 from tests.actors.harness import Harness
 from tests.conftest import IN_CI
 
@@ -39,6 +43,23 @@ def live(sqlite_url: str) -> Iterator[Live]:
     harness.stop()
     web.stop()
     harness.close()
+
+
+@pytest.fixture
+def web_only(sqlite_url: str) -> Iterator[WebServer]:
+    """The web server alone on an empty database: a test feeds its hub clan states."""
+    migrate(sqlite_url)
+    db = Database(sqlite_url)
+    web = WebServer(db).start()
+    yield web
+    web.stop()
+    db.dispose()
+
+
+def publish(web: WebServer, snapshot: Snapshot) -> None:
+    """Hand the hub a new view, on its IOLoop, as the hub listener does."""
+    assert web.hub is not None
+    web.call(web.hub.on_snapshot, Published.of(state_of(snapshot)))
 
 
 # ---------------------------------------------------------------- Chromium (Playwright)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,14 +16,11 @@ from clanactors import events
 from clanactors.actors.messages import Record
 from clanactors.bungie.models import RosterMember
 from clanactors.events import ActivityRef
-from clanactors.server.hub import Published
 from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, RecentActivity, Snapshot
-from clanactors.store.db import Database, migrate
 from clanactors.store.stats import StatsRecord
 from clanactors.testing.web import WebServer
-from clanactors.wire import state_of
 from tests.conftest import IN_CI
-from tests.web.conftest import CHROMIUM, Live
+from tests.web.conftest import CHROMIUM, Live, publish
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +52,7 @@ def count_patches(page: Page) -> list[int]:
 
 @pytest.mark.parametrize("target", ["#recent a.recent-item", "#offline a.name"])
 def test_focus_survives_ten_seconds_of_live_updates(
-    fresh: WebServer, page: Page, target: str
+    web_only: WebServer, page: Page, target: str
 ) -> None:
     snapshot = first_roster(online=4, offline=8, with_stats=12)
     recent = tuple(
@@ -64,9 +60,9 @@ def test_focus_survives_ten_seconds_of_live_updates(
         for i in range(3)
     )
     snapshot = replace(snapshot, recent=recent)
-    publish(fresh, snapshot)
+    publish(web_only, snapshot)
     patches = count_patches(page)
-    page.goto(fresh.url)
+    page.goto(web_only.url)
     page.wait_for_timeout(1500)  # connected, first snapshot applied
     page.locator(target).first.evaluate(MARK)
     assert page.evaluate(STILL_FOCUSED)
@@ -99,7 +95,7 @@ def test_focus_survives_ten_seconds_of_live_updates(
             stats=ClanTotals.of(list(records), records, set(), NOW + timedelta(seconds=step)),  # type: ignore[arg-type]
             version=snapshot.version + 1,
         )
-        publish(fresh, snapshot)
+        publish(web_only, snapshot)
         time.sleep(0.5)
     page.wait_for_timeout(1500)
     assert len(patches) >= 8, "the page saw too few live updates"
@@ -128,23 +124,8 @@ def test_timers_follow_the_server_clock_when_the_browser_is_five_minutes_off(
 # ------------------------------------------------------------------ a fresh start
 
 
-@pytest.fixture
-def fresh(sqlite_url: str) -> Iterator[WebServer]:
-    migrate(sqlite_url)
-    db = Database(sqlite_url)
-    web = WebServer(db).start()
-    yield web
-    web.stop()
-    db.dispose()
-
-
 NOW = datetime.now(UTC).replace(microsecond=0)
 PROPHECY = ActivityRef(1077850348, "Prophecy", 82)
-
-
-def publish(web: WebServer, snapshot: Snapshot) -> None:
-    assert web.hub is not None
-    web.call(web.hub.on_snapshot, Published.of(state_of(snapshot)))
 
 
 def first_roster(online: int, offline: int, with_stats: int) -> Snapshot:
@@ -171,23 +152,25 @@ def first_roster(online: int, offline: int, with_stats: int) -> Snapshot:
     )
 
 
-def test_first_paint_on_a_fresh_database_says_what_is_loading(fresh: WebServer, page: Page) -> None:
+def test_first_paint_on_a_fresh_database_says_what_is_loading(
+    web_only: WebServer, page: Page
+) -> None:
     # Before the first roster poll: nothing is known yet, and the page says so.
-    page.goto(fresh.url)
+    page.goto(web_only.url)
     assert page.locator("#roster-loading").is_visible()
     assert page.locator("#nobody").is_hidden()
     assert set(page.locator("#stats dd").all_inner_texts()) == {"loading"}
 
     snapshot = first_roster(online=3, offline=4, with_stats=2)
-    publish(fresh, snapshot)
+    publish(web_only, snapshot)
     for javascript in (False, True):
         if javascript:
-            page.goto(fresh.url)
+            page.goto(web_only.url)
             page.wait_for_timeout(1500)  # the WebSocket's snapshot applied
         else:
             context = page.context.browser.new_context(java_script_enabled=False)  # type: ignore[union-attr]
             nojs = context.new_page()
-            nojs.goto(fresh.url)
+            nojs.goto(web_only.url)
         view = page if javascript else nojs
         idle = view.locator("#idle .activity").all_inner_texts()
         assert idle == ["checking…"] * 3, idle
@@ -215,7 +198,7 @@ def test_first_paint_on_a_fresh_database_says_what_is_loading(fresh: WebServer, 
         known,
         stats=ClanTotals.of(list(records), records, set(), snapshot.synced_at),  # type: ignore[arg-type]
     )
-    publish(fresh, known)
+    publish(web_only, known)
     expect(page.locator("#idle .activity").first).to_have_text("in orbit")
     expect(page.locator('#stats dd[data-stat="kills"]')).to_have_text("35,000")
     expect(page.locator('#stats dd[data-stat="kd"]')).to_have_text(f"{5000 / 900:.2f}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +28,10 @@ from clanactors.snapshot import (
     RecentActivity,
     Snapshot,
 )
-from clanactors.store.db import Database, migrate
 from clanactors.store.stats import StatsRecord
 from clanactors.testing.web import WebServer
 from clanactors.wire import ClanState, patch_between, sort_members, state_of
+from tests.web.conftest import publish
 
 T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 ACTIVITIES = [ActivityRef(1077850348, "Prophecy", 82), ActivityRef(2122313384, "Last Wish", 4)]
@@ -242,23 +241,8 @@ def test_a_patch_carries_only_what_changed() -> None:
 # ------------------------------------------------------------------ over a real server
 
 
-@pytest.fixture
-def server(sqlite_url: str) -> Iterator[WebServer]:
-    migrate(sqlite_url)
-    db = Database(sqlite_url)
-    web = WebServer(db).start()
-    yield web
-    web.stop()
-    db.dispose()
-
-
 def connect(web: WebServer) -> websocket.WebSocket:
     return websocket.create_connection(web.ws_url, timeout=10, origin=web.url)
-
-
-def publish(web: WebServer, snapshot: Snapshot) -> None:
-    assert web.hub is not None
-    web.call(web.hub.on_snapshot, Published.of(state_of(snapshot)))
 
 
 def read_frames(ws: websocket.WebSocket, seconds: float) -> list[dict[str, Any]]:
@@ -273,23 +257,23 @@ def read_frames(ws: websocket.WebSocket, seconds: float) -> list[dict[str, Any]]
     return frames
 
 
-def test_clients_follow_random_changes_over_the_socket(server: WebServer) -> None:
+def test_clients_follow_random_changes_over_the_socket(web_only: WebServer) -> None:
     rng = random.Random(11)
     snapshot = first_snapshot(rng)
-    publish(server, snapshot)
-    ws = connect(server)
+    publish(web_only, snapshot)
+    ws = connect(web_only)
     try:
         first = json.loads(ws.recv())
         assert first["type"] == "snapshot" and "serverTime" in first
         client = applied({}, first)
         for step in range(1, 80):
             snapshot = random_change(snapshot, rng, step)
-            publish(server, snapshot)
+            publish(web_only, snapshot)
             if step % 20 == 0:
                 time.sleep(1.1)  # let some patches out between bursts
         for frame in read_frames(ws, 2.5):
             client = applied(client, frame)
-        fresh = connect(server)
+        fresh = connect(web_only)
         again = applied({}, json.loads(fresh.recv()))
         fresh.close()
         assert again["version"] == client["version"]
@@ -298,13 +282,13 @@ def test_clients_follow_random_changes_over_the_socket(server: WebServer) -> Non
         ws.close()
 
 
-def test_a_burst_of_stats_changes_is_one_or_two_small_frames(server: WebServer) -> None:
+def test_a_burst_of_stats_changes_is_one_or_two_small_frames(web_only: WebServer) -> None:
     rng = random.Random(3)
     snapshot = first_snapshot(rng)
     while len(snapshot.members) < 8:
         snapshot = first_snapshot(rng)
-    publish(server, snapshot)
-    ws = connect(server)
+    publish(web_only, snapshot)
+    ws = connect(web_only)
     try:
         client = applied({}, json.loads(ws.recv()))
         states = []
@@ -323,9 +307,9 @@ def test_a_burst_of_stats_changes_is_one_or_two_small_frames(server: WebServer) 
             for i, published in enumerate(states):
                 loop.call_later(i * 0.009, hub.on_snapshot, published)
 
-        hub = server.hub
+        hub = web_only.hub
         assert hub is not None
-        server.call(spread_over_a_second)
+        web_only.call(spread_over_a_second)
         frames = read_frames(ws, 2.5)
         assert 1 <= len(frames) <= 2, [f["version"] for f in frames]
         for frame in frames:
@@ -342,29 +326,29 @@ def test_a_burst_of_stats_changes_is_one_or_two_small_frames(server: WebServer) 
         ws.close()
 
 
-def test_a_client_that_missed_a_frame_asks_and_gets_a_snapshot(server: WebServer) -> None:
+def test_a_client_that_missed_a_frame_asks_and_gets_a_snapshot(web_only: WebServer) -> None:
     rng = random.Random(5)
     snapshot = first_snapshot(rng)
-    publish(server, snapshot)
-    ws = connect(server)
+    publish(web_only, snapshot)
+    ws = connect(web_only)
     try:
         client = applied({}, json.loads(ws.recv()))
         for step in (1, 2):
             snapshot = random_change(snapshot, rng, step)
-            publish(server, snapshot)
+            publish(web_only, snapshot)
             time.sleep(1.1)
         frames = [f for f in read_frames(ws, 1.5) if f["type"] == "patch"]
         assert len(frames) == 2
         # The first patch is lost on the way: the second shows the gap.
         assert frames[1]["version"] != client["version"] + 1
         ws.send(json.dumps({"snapshot": True}))
-        fresh = json.loads(ws.recv())
-        assert fresh["type"] == "snapshot" and fresh["version"] == frames[1]["version"]
-        client = applied({}, fresh)
+        again = json.loads(ws.recv())
+        assert again["type"] == "snapshot" and again["version"] == frames[1]["version"]
+        client = applied({}, again)
         assert shown(client) == as_shown(state_of(snapshot))
         # ...and follows the patches after it.
         snapshot = random_change(snapshot, rng, 3)
-        publish(server, snapshot)
+        publish(web_only, snapshot)
         for frame in read_frames(ws, 1.5):
             client = applied(client, frame)
         assert shown(client) == as_shown(state_of(snapshot))
