@@ -35,22 +35,27 @@ def clears_by_member(
     session: Session, since: datetime | None = None, member: str | None = None
 ) -> dict[str, Clears]:
     """Raid and dungeon clears per member from the event log (since `since` if given)."""
-    stmt = (
-        select(EventMember.membership_id, EventRow.activity_mode, func.count())
-        .join(EventRow, EventRow.id == EventMember.event_id)
-        .where(
-            EventRow.kind == "activity_cleared",
-            EventRow.activity_mode.in_((MODE_RAID, MODE_DUNGEON)),
-        )
-        .group_by(EventMember.membership_id, EventRow.activity_mode)
+    counts: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    wanted = (
+        EventRow.kind == "activity_cleared",
+        EventRow.activity_mode.in_((MODE_RAID, MODE_DUNGEON)),
+        *((EventRow.occurred_at >= since,) if since is not None else ()),
     )
-    if since is not None:
-        stmt = stmt.where(EventRow.occurred_at >= since)
-    if member is not None:
-        stmt = stmt.where(EventMember.membership_id == member)
-    counts: dict[str, dict[int | None, int]] = defaultdict(dict)
-    for membership_id, mode, count in session.execute(stmt):
-        counts[membership_id][mode] = int(count)
+    if member is not None:  # one member's: through their rows in event_members
+        rows = session.execute(
+            select(EventRow.activity_mode, func.count())
+            .join(EventMember, EventMember.event_id == EventRow.id)
+            .where(EventMember.membership_id == member, *wanted)
+            .group_by(EventRow.activity_mode)
+        )
+        for mode, count in rows:
+            counts[member][mode] = int(count)
+    else:  # everyone's: the clears alone (by kind's index), members read from each row
+        for mode, ids in session.execute(
+            select(EventRow.activity_mode, EventRow.membership_ids).where(*wanted)
+        ):
+            for membership_id in ids:
+                counts[membership_id][mode] += 1
     return {
         m: Clears(raids=c.get(MODE_RAID, 0), dungeons=c.get(MODE_DUNGEON, 0))
         for m, c in counts.items()
@@ -93,7 +98,8 @@ def played_together(session: Session, since: datetime, limit: int) -> list[Pair]
     rows = session.execute(
         select(a.membership_id, b.membership_id, shared, func.count())
         .join(b, b.instance_id == a.instance_id)
-        .where(a.period >= since, a.membership_id < b.membership_id)
+        # Both rows of an instance carry its start: both sides read by the period index.
+        .where(a.period >= since, b.period >= since, a.membership_id < b.membership_id)
         .group_by(a.membership_id, b.membership_id)
         .order_by(shared.desc(), a.membership_id, b.membership_id)
         .limit(limit)
@@ -111,6 +117,7 @@ def played_with(session: Session, member: str, since: datetime) -> dict[str, int
         .where(
             mine.membership_id == member,
             mine.period >= since,
+            theirs.period >= since,
             theirs.membership_id != member,
         )
         .group_by(theirs.membership_id)
