@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tornado.escape import url_escape, xhtml_escape
+
 from clanactors.server.base import security_headers
 from clanactors.server.hub import Hub
 from clanactors.server.pages import HELPERS, PageHandler, ago
@@ -22,6 +24,17 @@ def hours(seconds: int) -> str:
     """Time played: "3 h 05 min", or "45 min" under an hour."""
     h, rest = divmod(int(seconds), 3600)
     return f"{h} h {rest // 60:02d} min" if h else f"{rest // 60} min"
+
+
+def member_link(member: dict[str, Any]) -> str:
+    """A member's name linked to their page, with their #code: HTML, every part escaped."""
+    name = str(member["bungieName"])
+    code = "#" + name.rpartition("#")[2] if "#" in name else ""
+    return (
+        f'<a href="/members/{url_escape(str(member["membershipId"]))}">'
+        f"{xhtml_escape(member['displayName'])}</a>"
+        f' <span class="code">{xhtml_escape(code)}</span>'
+    )
 
 
 class PageCache:
@@ -71,7 +84,7 @@ class ClanPage(PageHandler):
         return self.ctx.clock.now().astimezone(UTC)
 
     def helpers(self, now: datetime) -> dict[str, Any]:
-        return {**HELPERS, "ago": lambda text: ago(text, now)}
+        return {**HELPERS, "ago": lambda text: ago(text, now), "member_link": member_link}
 
     def page(self, template: str, now: datetime, **kwargs: Any) -> bytes:
         return self.render_string(
