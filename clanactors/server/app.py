@@ -23,6 +23,7 @@ from clanactors.server.ws import (
     PER_ADDRESS,
     PING_INTERVAL,
     PING_TIMEOUT,
+    QUEUE_BYTES,
     QUEUE_LIMIT,
     LiveSocket,
     PerAddress,
@@ -52,6 +53,7 @@ def make_app(
     *,
     debug: bool = False,
     ws_queue_limit: int = QUEUE_LIMIT,
+    ws_queue_bytes: int = QUEUE_BYTES,
     ws_per_address: int = PER_ADDRESS,
     trusted_proxies: Iterable[str] = (),
     public_url: str | None = None,
@@ -62,6 +64,7 @@ def make_app(
         "hub": ctx.hub,
         "db": ctx.db,
         "queue_limit": ws_queue_limit,
+        "queue_bytes": ws_queue_bytes,
         "per_address": PerAddress(ws_per_address),
     }
     return ClanApplication(

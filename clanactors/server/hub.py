@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pykka
 from tornado.ioloop import IOLoop
 
+from clanactors import metrics
 from clanactors.actors.messages import EventStored, SnapshotChanged
 from clanactors.wire import EMPTY, ClanState, patch_between, state_of
 
@@ -30,12 +31,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATCH_EVERY = 1.0  # seconds: at most one patch frame a second, for every client
+FAN_OUT_SLICE = 500  # clients handed a patch in one IOLoop callback
 
 
 class Client(Protocol):
-    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> None: ...
+    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> bool: ...
 
-    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> None: ...
+    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> bool: ...
 
 
 def server_time() -> str:
@@ -55,6 +57,13 @@ def wire_frame(text: str) -> bytes:
     else:
         header = struct.pack("!BBQ", 0x81, 127, size)
     return header + payload
+
+
+def count_frames(kind: str, frames: int, size: int) -> None:
+    """A broadcast in the metrics: counted once for every client that took it."""
+    if frames:
+        metrics.WEBSOCKET_FRAMES.labels(kind).inc(frames)
+        metrics.WEBSOCKET_BYTES.inc(frames * size)
 
 
 API_PARTS = ("clan", "members", "fireteams", "stats", "recent")
@@ -102,7 +111,7 @@ class Hub:
         self.last_event_id = 0
         self.clients: set[Client] = set()
         self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
-        self.frame_cache: tuple[object, str] | None = None  # (key, snapshot frame)
+        self.frame_cache: tuple[object, str, bytes] | None = None  # (key, frame, framed)
         # The newest event frames, so the front page has a feed while the database is down.
         self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)
 
@@ -118,19 +127,25 @@ class Hub:
 
     def snapshot_frame(self) -> str:
         """The `snapshot` frame of what clients hold now (built at most once a second)."""
+        return self.snapshot_wire()[0]
+
+    def snapshot_wire(self) -> tuple[str, bytes]:
+        """The `snapshot` frame, as text and framed for the wire; every client connecting
+        in the same second shares the one copy."""
         now = server_time()
-        key = (self.version, now[:19])
+        key = (self.version, self.sent.version, now[:19])
         if self.frame_cache is None or self.frame_cache[0] != key:
             frame = {"type": "snapshot", "version": self.version, "serverTime": now}
-            self.frame_cache = (key, json.dumps({**frame, **self.sent.parts()}, ensure_ascii=False))
-        return self.frame_cache[1]
+            text = json.dumps({**frame, **self.sent.parts()}, ensure_ascii=False)
+            self.frame_cache = (key, text, wire_frame(text))
+        return self.frame_cache[1], self.frame_cache[2]
 
     def on_event(self, event_id: int, frame: str) -> None:
         self.last_event_id = max(self.last_event_id, event_id)
         self.recent_frames.append(frame)
         wire = wire_frame(frame)
-        for client in list(self.clients):
-            client.send_live(event_id, frame, wire)
+        taken = sum(client.send_live(event_id, frame, wire) for client in list(self.clients))
+        count_frames("event", taken, len(wire))
 
     def on_snapshot(self, published: Published) -> None:
         if published.state.version < self.snapshot.version:
@@ -157,9 +172,16 @@ class Hub:
             {"type": "patch", "version": self.version, "serverTime": server_time(), **patch},
             ensure_ascii=False,
         )
-        wire = wire_frame(text)
-        for client in list(self.clients):
-            client.send_frame(text, wire, "patch")
+        self._fan_out(text, wire_frame(text), list(self.clients))
+
+    def _fan_out(self, text: str, wire: bytes, clients: list[Client]) -> None:
+        """A patch to `clients`, FAN_OUT_SLICE at a time: an event that comes in meanwhile
+        goes out between two slices instead of waiting behind thousands of writes."""
+        now, rest = clients[:FAN_OUT_SLICE], clients[FAN_OUT_SLICE:]
+        taken = sum(client.send_frame(text, wire, "patch") for client in now)
+        count_frames("patch", taken, len(wire))
+        if rest:
+            IOLoop.current().add_callback(self._fan_out, text, wire, rest)
 
 
 def tune_gc() -> None:

@@ -1,8 +1,9 @@
 """`/ws`: live events and snapshots (CONTRACT §4).
 
-Frames go straight into each client's stream; the number of frames written but not yet
-flushed to the socket is that client's outgoing queue, and a client whose queue passes the
-limit cannot keep up: it is closed (it can come back and resume). An optional first frame
+Frames go straight into each client's stream; the frames and bytes written but not yet
+flushed to the socket are that client's outgoing queue, and a client whose queue passes
+either limit cannot keep up: it is closed with 1013 (it can come back and resume). The
+byte limit bounds what a client that stops reading can hold in this process. An optional first frame
 `{"resume": LAST_EVENT_ID}` replays every stored event after that id, in order, before
 live ones. Live events wait from the moment a client connects until its first frame (or
 a short grace period without one), and anything already replayed is skipped by id, so
@@ -15,12 +16,13 @@ at once with 1013 (Try Again Later), and admitted again once one of the others c
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
 
 import tornado.websocket
-from tornado.iostream import StreamClosedError
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
 from clanactors import metrics
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_FRAME = 64 * 1024  # larger client frames get an error frame
 FIRST_FRAME_GRACE = 1.0  # seconds live events wait for a possible resume frame
 QUEUE_LIMIT = 512  # frames not yet flushed to a slow client before it is cut off
+QUEUE_BYTES = 1024 * 1024  # bytes not yet flushed to a slow client before it is cut off
 REPLAY_PAGE = 500
 # A ping every PING_INTERVAL seconds; no pong within PING_TIMEOUT closes the connection
 # (a client that vanished, or never reads, holds its buffers no longer than that).
@@ -81,13 +84,17 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         db: Database,
         queue_limit: int = QUEUE_LIMIT,
         per_address: PerAddress | None = None,
+        queue_bytes: int = QUEUE_BYTES,
     ) -> None:
         self.hub = hub
         self.db = db
         self.queue_limit = queue_limit
+        self.queue_bytes = queue_bytes
         self.per_address = per_address or PerAddress()
         self.address: str | None = None  # the slot this connection holds, once admitted
         self.unflushed = 0  # frames handed to the stream and not yet written to the socket
+        self.unflushed_bytes = 0  # and their size
+        self.drained: asyncio.Future[None] | None = None  # a replay waiting for the queue
         self.last_sent = 0  # the newest event id this client has been sent
         self.holding = True  # live events wait: for the first frame, then for a replay
         self.held: list[tuple[int, str]] = []
@@ -109,12 +116,13 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.address = key
         self.last_sent = self.hub.last_event_id
         self.hub.add(self)
-        self.send_frame(self.hub.snapshot_frame(), kind="snapshot")
+        self._send_snapshot()
         self.grace = asyncio.get_running_loop().call_later(FIRST_FRAME_GRACE, self._release)
 
     def on_close(self) -> None:
         self.closed = True
         self.hub.remove(self)
+        self._wake()
         if self.address is not None:
             self.per_address.give_back(self.address)
             self.address = None
@@ -142,7 +150,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
             self._error("frame is not JSON")
             return
         if isinstance(data, dict) and set(data) == {"snapshot"} and data["snapshot"] is True:
-            self.send_frame(self.hub.snapshot_frame(), kind="snapshot")
+            self._send_snapshot()
             return
         if not isinstance(data, dict) or set(data) != {"resume"}:
             self._error('expected {"resume": LAST_EVENT_ID} or {"snapshot": true}')
@@ -176,6 +184,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
                 if len(page) < REPLAY_PAGE:
                     break
                 after = page[-1].id
+                await self._drain()  # one page at a time in the queue, however far back
         except Exception:
             log.exception("replay failed; closing so the client can resume again")
             self.close(code=1011, reason="replay failed")
@@ -205,22 +214,38 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     # ------------------------------------------------------------------ outgoing
 
-    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> None:
+    # A frame handed over with its wire bytes is a broadcast: framed once by the hub, which
+    # also counts it in the metrics for all clients at once (True: this one took it).
+
+    def send_live(self, event_id: int, frame: str, wire: bytes | None = None) -> bool:
         if self.holding:
             self.held.append((event_id, frame))
-            return
+            return False
         if event_id <= self.last_sent:
-            return
+            return False
         self.last_sent = event_id
-        self._enqueue(frame, wire, "event")
+        return self._enqueue(frame, wire, "event")
 
-    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> None:
-        self._enqueue(frame, wire, kind)
+    def send_frame(self, frame: str, wire: bytes | None = None, kind: str = "other") -> bool:
+        return self._enqueue(frame, wire, kind)
 
-    def _enqueue(self, frame: str, wire: bytes | None, kind: str) -> None:
+    def _send_snapshot(self) -> None:
+        # Framed once a second for every client that connects or asks in it.
+        text, wire = self.hub.snapshot_wire()
+        if self._enqueue(text, wire, "snapshot"):
+            metrics.WEBSOCKET_FRAMES.labels("snapshot").inc()
+            metrics.WEBSOCKET_BYTES.inc(len(wire))
+
+    async def _drain(self) -> None:
+        """Until what was queued so far is written to the socket (or the client is gone)."""
+        while not self.closed and self.unflushed_bytes > self.queue_bytes // 4:
+            self.drained = asyncio.get_running_loop().create_future()
+            await self.drained
+
+    def _enqueue(self, frame: str, wire: bytes | None, kind: str) -> bool:
         if self.closed:
-            return
-        if self.unflushed >= self.queue_limit:
+            return False
+        if self.unflushed >= self.queue_limit or self.unflushed_bytes >= self.queue_bytes:
             log.info(
                 "websocket client too slow, closing (it can resume) peer=%s",
                 self.request.remote_ip,
@@ -228,26 +253,58 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
             self.closed = True
             self.hub.remove(self)
             self.close(code=1013, reason="too slow; reconnect and resume")
-            return
+            self._wake()
+            return False
         connection = self.ws_connection
         try:
             if wire is not None and isinstance(connection, WebSocketProtocol13):
-                # A broadcast frame, framed once for everyone (no compression is offered,
-                # server frames are unmasked): straight into the stream.
-                written = connection.stream.write(wire)
+                # Framed once for everyone (no compression is offered, server frames are
+                # unmasked): straight to the socket, or into the stream behind what waits.
+                written = self._write(connection.stream, wire)
+                if written is None:
+                    return True  # all of it is in the socket already
+                size = len(wire)
             else:
                 written = self.write_message(frame)
+                size = len(frame)  # characters: near enough
+                metrics.WEBSOCKET_FRAMES.labels(kind).inc()
+                metrics.WEBSOCKET_BYTES.inc(size)
         except (tornado.websocket.WebSocketClosedError, StreamClosedError):
             self.closed = True
             self.hub.remove(self)
-            return
+            return False
         self.unflushed += 1
-        written.add_done_callback(self._flushed)
-        metrics.WEBSOCKET_FRAMES.labels(kind).inc()
-        metrics.WEBSOCKET_BYTES.inc(len(wire) if wire is not None else len(frame))
+        self.unflushed_bytes += size
+        written.add_done_callback(functools.partial(self._flushed, size))
+        return True
 
-    def _flushed(self, written: asyncio.Future[None]) -> None:
+    @staticmethod
+    def _write(stream: IOStream, wire: bytes) -> asyncio.Future[None] | None:
+        """Write `wire` to the socket at once when nothing else waits to be written (the
+        common case: no future, no buffer, one system call), else behind what waits in
+        the stream's buffer. None when it is all in the socket."""
+        if type(stream) is IOStream and not stream.writing() and not stream.closed():
+            try:
+                sent = stream.socket.send(wire)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                return stream.write(wire)  # the stream sees the error and closes
+            if sent == len(wire):
+                return None
+            return stream.write(memoryview(wire)[sent:])
+        return stream.write(wire)
+
+    def _flushed(self, size: int, written: asyncio.Future[None]) -> None:
         self.unflushed -= 1
+        self.unflushed_bytes -= size
         if not written.cancelled() and written.exception() is not None:
             self.closed = True
             self.hub.remove(self)
+        if self.closed or self.unflushed_bytes <= self.queue_bytes // 4:
+            self._wake()
+
+    def _wake(self) -> None:
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+        self.drained = None

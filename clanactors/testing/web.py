@@ -16,7 +16,7 @@ from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
 from clanactors.server.limits import HttpLimits, http_server
 from clanactors.server.runner import ServerThread
-from clanactors.server.ws import PER_ADDRESS
+from clanactors.server.ws import PER_ADDRESS, QUEUE_BYTES
 from clanactors.store.db import Database
 from clanactors.store.eventlog import last_event_id
 
@@ -30,6 +30,7 @@ class WebServer:
         *,
         limits: HttpLimits | None = None,
         ws_per_address: int = PER_ADDRESS,
+        ws_queue_bytes: int = QUEUE_BYTES,
         trusted_proxies: tuple[str, ...] = (),
         public_url: str | None = None,
     ) -> None:
@@ -39,6 +40,7 @@ class WebServer:
         self.limits = limits
         self.app_options: dict[str, Any] = {
             "ws_per_address": ws_per_address,
+            "ws_queue_bytes": ws_queue_bytes,
             "trusted_proxies": trusted_proxies,
             "public_url": public_url,
         }
