@@ -12,6 +12,7 @@ from clanactors.atom import atom_feed
 from clanactors.events import KINDS
 from clanactors.server.api import ID
 from clanactors.server.clanpage import ClanDocument, ClanPage
+from clanactors.server.front import twins
 from clanactors.store.reports import FeedQuery, feed_page
 
 PAGE = 50
@@ -72,6 +73,7 @@ class FeedPage(ClanPage):
                 kinds=KIND_NAMES,
                 people=people,
                 members=snapshot.by_id,
+                twins=twins(snapshot),
                 older=feed_link(query, before=found.older) if found.older else None,
                 newer=feed_link(query, after=found.newer) if found.newer else None,
                 newest=feed_link(query) if query.before or query.after else None,

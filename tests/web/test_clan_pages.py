@@ -270,6 +270,9 @@ def test_feed_filters_by_kind_and_member_and_links_clears(clan: Clan) -> None:
     assert len(feed_ids(clears)) == 3
     for key in ("before_reset", "after_reset", "dungeon"):
         assert f'href="/activities/{clan.ids[key]}"' in clears
+    # Two members share "xOrbitx": each clear names its players with their #code too.
+    before = clears.split(f'/activities/{clan.ids["before_reset"]}"', 1)[1].split("</li>")[0]
+    assert re.findall(r'<span class="code">(#\d+)</span>', before) == ["#0001", "#0002"]
     ended = clan.get("/feed?kind=activity_ended&member=4").text
     assert len(feed_ids(ended)) == 1 and f"/activities/{clan.ids['ended']}" in ended
     mine = clan.get("/feed?member=3").text
