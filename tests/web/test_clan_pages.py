@@ -9,6 +9,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -417,3 +418,15 @@ def test_every_new_route_answers_head(clan: Clan) -> None:
         assert head.status_code == 200 and head.content == b"", path
         assert head.headers["Content-Type"] == got.headers["Content-Type"], path
     assert requests.head(clan.site.url + "/roster?sort=x", timeout=10).status_code == 400
+
+
+def test_database_down_roster_from_memory_others_503(clan: Clan, tmp_path: Path) -> None:
+    gone = Database(f"sqlite:///{tmp_path / 'no-such-folder' / 'clan.db'}")
+    with serve(gone, clan.log.state(), clan.clock) as site:
+        assert requests.get(f"{site.url}/roster", timeout=10).status_code == 200
+        assert requests.get(f"{site.url}/roster.csv", timeout=10).status_code == 200
+        for path in ("/leaderboards", "/feed", "/feed.atom", "/members/1", f"/activities/{PVP_ID}"):
+            answer = requests.get(site.url + path, timeout=10)
+            assert answer.status_code == 503, path
+            assert "Traceback" not in answer.text
+    gone.dispose()
