@@ -8,6 +8,7 @@ the newest snapshot (read by pages and the JSON API) and the set of WebSocket cl
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import logging
@@ -32,6 +33,18 @@ log = logging.getLogger(__name__)
 
 PATCH_EVERY = 1.0  # seconds: at most one patch frame a second, for every client
 FAN_OUT_SLICE = 500  # clients handed a patch in one IOLoop callback
+GIVE_BACK_AFTER = 200  # clients gone before their memory is collected and given back
+GIVE_BACK_DELAY = 2.0  # seconds: the rest of a mass drop goes in the same pass
+
+
+def release_heap() -> None:
+    """Return free heap pages to the system (glibc's malloc_trim); elsewhere, nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 class Client(Protocol):
@@ -110,6 +123,8 @@ class Hub:
         self.flush_pending = False
         self.last_event_id = 0
         self.clients: set[Client] = set()
+        self.dropped = 0  # clients gone since memory was last given back
+        self.giving_back = False
         self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
         self.frame_cache: tuple[object, str, bytes] | None = None  # (key, frame, framed)
         # The newest event frames, so the front page has a feed while the database is down.
@@ -123,7 +138,20 @@ class Hub:
         self.clients.add(client)
 
     def remove(self, client: Client) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.discard(client)
+            self.dropped += 1
+            if self.dropped >= GIVE_BACK_AFTER and not self.giving_back:
+                self.giving_back = True
+                IOLoop.current().call_later(GIVE_BACK_DELAY, self._give_back)
+
+    def _give_back(self) -> None:
+        """After many clients went (a proxy restart, a stuck crowd cut off): collect what
+        their connections left and hand the freed heap back to the system."""
+        self.dropped = 0
+        self.giving_back = False
+        gc.collect()
+        release_heap()
 
     def snapshot_frame(self) -> str:
         """The `snapshot` frame of what clients hold now (built at most once a second)."""

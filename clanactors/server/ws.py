@@ -101,6 +101,7 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.grace: object | None = None
         self.frames_seen = 0
         self.closed = False
+        self.stream: IOStream | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -108,6 +109,8 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         no_content_headers(self)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
+        if self.ws_connection is not None:
+            self.stream = getattr(self.ws_connection, "stream", None)
         key = address_key(self.request.remote_ip or "")
         if not self.per_address.take(key):
             self.closed = True
@@ -123,6 +126,12 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         self.closed = True
         self.hub.remove(self)
         self._wake()
+        if self.stream is not None and self.stream.error is not None:
+            # The error that closed the stream holds, through its traceback, the frame
+            # that read from the socket: the stream and a 64 KB read buffer in a cycle that
+            # only a full collection would free. Without the traceback they go at once.
+            self.stream.error.__traceback__ = None
+        self.stream = None
         if self.address is not None:
             self.per_address.give_back(self.address)
             self.address = None
