@@ -95,8 +95,12 @@ def test_two_processes_behind_nginx(nginx_binary: str, postgres_url: str, tmp_pa
             f"{url}/no-such-page", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10
         )
         assert forwarded.status_code == 404
-        logs = first.log_text() + second.log_text()
-        assert "203.0.113.9" in logs
+        # (The log line is written as the request finishes: wait for it, do not race it.)
+        wait_for(
+            lambda: "203.0.113.9" in first.log_text() + second.log_text(),
+            10,
+            "the forwarded client address in the access log",
+        )
     finally:
         if proxy is not None:
             proxy.terminate()
