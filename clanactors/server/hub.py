@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 
 PATCH_EVERY = 1.0  # seconds: at most one patch frame a second, for every client
 FAN_OUT_SLICE = 500  # clients handed a patch in one IOLoop callback
-GIVE_BACK_AFTER = 200  # clients gone before their memory is collected and given back
+# A mass drop (at least this many clients gone, and at least as many as remain) has what
+# its connections held collected and given back. Only then: a full collection walks every
+# open connection's objects and pauses the IOLoop (bench/ws_fanout.py), so ordinary churn
+# on a busy server never triggers one.
+GIVE_BACK_AFTER = 200
 GIVE_BACK_DELAY = 2.0  # seconds: the rest of a mass drop goes in the same pass
 
 
@@ -141,7 +145,8 @@ class Hub:
         if client in self.clients:
             self.clients.discard(client)
             self.dropped += 1
-            if self.dropped >= GIVE_BACK_AFTER and not self.giving_back:
+            mass = self.dropped >= max(GIVE_BACK_AFTER, len(self.clients))
+            if mass and not self.giving_back:
                 self.giving_back = True
                 IOLoop.current().call_later(GIVE_BACK_DELAY, self._give_back)
 
