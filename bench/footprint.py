@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 import requests
+from load import wrk  # bench/load.py, beside this script
 
 
 def free_port() -> int:
@@ -44,15 +44,6 @@ def proc_status(pid: int) -> dict[str, str]:
 
 def rss_mb(pid: int) -> float:
     return int(proc_status(pid)["VmRSS"].split()[0]) / 1024
-
-
-def wrk(url: str, seconds: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t1", "-c50", f"-d{seconds}s", url], capture_output=True, text=True, check=True
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
 
 
 def stuck_client(port: int) -> socket.socket:

@@ -18,9 +18,7 @@ the real one.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import requests
 import tornado.web
+from load import wrk  # bench/load.py, beside this script
 
 from clanactors.testing.rig import Rig
 from clanactors.testing.web import WebServer
@@ -41,20 +40,6 @@ class Bare(tornado.web.RequestHandler):
         content_type, body = BODIES[name]
         self.set_header("Content-Type", content_type)
         self.write(body)
-
-
-def wrk(url: str, seconds: int, connections: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    assert errors is None, out
-    return float(match.group(1))
 
 
 def main() -> None:

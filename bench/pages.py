@@ -17,10 +17,8 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import shutil
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -34,6 +32,7 @@ from typing import Any
 import requests
 import tornado.netutil
 import tornado.web
+from load import wrk  # bench/load.py, beside this script
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from tornado.httpserver import HTTPServer
@@ -383,18 +382,6 @@ class Server:
         assert self.loop is not None and self.stop_event is not None
         self.loop.call_soon_threadsafe(self.stop_event.set)
         self.thread.join(10)
-
-
-def wrk(url: str, seconds: int, connections: int) -> float:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
 
 
 def cold_ms(server: Server, url: str, times: int = 7) -> float:
