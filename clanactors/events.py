@@ -76,11 +76,13 @@ class StoredEvent:
         return self.event.to_json(self.id)
 
 
-def _names(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str], most: int = 4) -> str:
+    """ "A, B and C"; past `most` names, the first `most - 1` "and N others"."""
     if len(names) <= 1:
         return "".join(names)
-    if len(names) > 4:
-        return f"{', '.join(names[:3])} and {len(names) - 3} others"
+    if len(names) > most:
+        shown = most - 1
+        return f"{', '.join(names[:shown])} and {len(names) - shown} others"
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
@@ -135,7 +137,7 @@ def activity_started(members: dict[str, str], activity: ActivityRef, started_at:
     """One event per fireteam start; `members` maps membershipId to display name."""
     ids = _sorted_ids(members)
     names = [members[i] for i in ids]
-    who = _names(names) if len(ids) > 1 else names[0]
+    who = join_names(names) if len(ids) > 1 else names[0]
     return Event(
         kind="activity_started",
         occurred_at=started_at,
@@ -155,7 +157,7 @@ def activity_finished(
 ) -> Event:
     """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
     ids = _sorted_ids(members)
-    who = _names([members[i] for i in ids])
+    who = join_names([members[i] for i in ids])
     # Read by players: a clear says so, anything else says it was not one (CONTRACT §5).
     text = (
         f"{who} cleared {activity.name}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clanactors.clock import utc_iso
-from clanactors.events import StoredEvent
+from clanactors.events import StoredEvent, join_names
 from clanactors.store.outbox import ClearDetails, OutboxItem
 
 CONTENT_LIMIT = 2000
@@ -33,14 +33,6 @@ def escape(text: str) -> str:
     """Text shown as typed: markdown escaped, mentions broken (`@\u200beveryone`)."""
     text = _MARKDOWN.sub(r"\\\1", text)
     return text.replace("@", "@\u200b")
-
-
-def _names(names: Sequence[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    if len(names) > 6:
-        return f"{', '.join(names[:5])} and {len(names) - 5} others"
-    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def duration_text(seconds: int) -> str:
@@ -66,7 +58,7 @@ def clear_embed(
     known = details.names if details else {}
     names = [escape(known[m]) for m in event.members if m in known]
     # Without the members' rows the event's own sentence still names them.
-    who = _names(names) if names else escape(event.text)
+    who = join_names(names, most=6) if names else escape(event.text)
     count = len(event.members)
     party = f"{count} clan member{'s' if count != 1 else ''}"
     if details and details.guests:
