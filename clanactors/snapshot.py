@@ -114,18 +114,6 @@ class Snapshot:
     synced_at: datetime | None = None  # the last roster poll
     version: int = 0
 
-    def same_view(self, other: Snapshot) -> bool:
-        """Everything but the version is equal."""
-        return (
-            self.clan == other.clan
-            and self.members == other.members
-            and self.fireteams == other.fireteams
-            and self.stats == other.stats
-            and self.recent == other.recent
-            and (self.bungie, self.polling, self.synced_at)
-            == (other.bungie, other.polling, other.synced_at)
-        )
-
 
 def empty(clan_id: str | None) -> Snapshot:
     return Snapshot(

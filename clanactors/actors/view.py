@@ -151,8 +151,8 @@ class ViewActor(BaseActor):
             synced_at=self.synced_at,
             version=self.snapshot.version + 1,
         )
-        if new.same_view(self.snapshot):
-            return
+        if replace(new, version=self.snapshot.version) == self.snapshot:
+            return  # nothing anyone would see changed
         self.snapshot = new
         self.ctx.peers.listeners.publish(SnapshotChanged(new))
         if not self.save_scheduled:  # at most one write a second

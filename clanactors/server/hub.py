@@ -158,10 +158,6 @@ class Hub:
         gc.collect()
         release_heap()
 
-    def snapshot_frame(self) -> str:
-        """The `snapshot` frame of what clients hold now (built at most once a second)."""
-        return self.snapshot_wire()[0]
-
     def snapshot_wire(self) -> tuple[str, bytes]:
         """The `snapshot` frame, as text and framed for the wire; every client connecting
         in the same second shares the one copy."""

@@ -63,9 +63,7 @@ HELPERS = {"ago": ago, "clock": clock, "duration": duration, "number": number}
 
 
 class PageHandler(BaseHandler):
-    def render_page(self, template: str, **kwargs: Any) -> None:
-        snapshot = self.ctx.hub.snapshot
-        self.render(template, snapshot=snapshot, **HELPERS, **kwargs)
+    """The base of every HTML page (CSP and headers come from BaseHandler)."""
 
 
 class IndexHandler(PageHandler):
