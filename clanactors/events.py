@@ -77,7 +77,7 @@ class StoredEvent:
 
 
 def join_names(names: Sequence[str], most: int = 4) -> str:
-    """ "A, B and C"; past `most` names, the first `most - 1` "and N others"."""
+    """Names as "A, B and C"; past `most` of them, the first `most - 1` "and N others"."""
     if len(names) <= 1:
         return "".join(names)
     if len(names) > most:
