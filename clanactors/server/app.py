@@ -9,6 +9,7 @@ import tornado.httputil
 import tornado.web
 
 from clanactors.paths import web_dir
+from clanactors.repeats import Repeats
 from clanactors.server import api, feedpages, leaderboards, memberpages, pages, roster
 from clanactors.server.base import (
     HSTS_SETTING,
@@ -66,6 +67,7 @@ def make_app(
         "queue_limit": ws_queue_limit,
         "queue_bytes": ws_queue_bytes,
         "per_address": PerAddress(ws_per_address),
+        "bad_frames": Repeats(),
     }
     return ClanApplication(
         [

@@ -11,6 +11,11 @@ none is missing and none comes twice.
 
 One client address may hold `PerAddress.limit` connections at once; the next is closed
 at once with 1013 (Try Again Later), and admitted again once one of the others closes.
+
+A client frame that cannot be read or is not a request (deep nesting, garbage, wrong
+types: whatever decoding it raises) gets an error frame; a text frame that is not UTF-8
+closes the connection with 1007. Neither writes a traceback, and the log says so at most
+once a minute per client address, with a count of what it held back (`Repeats`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from typing import Any
 
 import tornado.websocket
 from tornado.iostream import IOStream, StreamClosedError
-from tornado.websocket import WebSocketProtocol13
+from tornado.websocket import WebSocketProtocol, WebSocketProtocol13
 
 from clanactors import metrics
+from clanactors.repeats import Repeats, held_back
 from clanactors.server.base import no_content_headers
 from clanactors.server.hub import Hub, event_frame
 from clanactors.server.proxies import address_key
@@ -45,6 +51,15 @@ PING_INTERVAL = 20.0
 PING_TIMEOUT = 20.0
 PER_ADDRESS = 20  # concurrent connections per client address (CLANACTORS_WS_PER_ADDRESS)
 REFUSED = (1013, "too many connections from your address; try again later")
+NOT_UTF8 = (1007, "a text frame must be UTF-8")  # RFC 6455 §7.4.1
+
+
+class BadFrame(Exception):
+    """A client frame that is not a request; the message goes back in an error frame."""
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 class PerAddress:
@@ -85,12 +100,17 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         queue_limit: int = QUEUE_LIMIT,
         per_address: PerAddress | None = None,
         queue_bytes: int = QUEUE_BYTES,
+        bad_frames: Repeats | None = None,
     ) -> None:
         self.hub = hub
         self.db = db
         self.queue_limit = queue_limit
         self.queue_bytes = queue_bytes
         self.per_address = per_address or PerAddress()
+        # Lines a client can make us log again and again: bad frames by client address
+        # (shared by the app's connections, so a client that reconnects after each bad
+        # frame is still one client), failures handling a frame by kind.
+        self.bad_frames = bad_frames or Repeats()
         self.address: str | None = None  # the slot this connection holds, once admitted
         self.unflushed = 0  # frames handed to the stream and not yet written to the socket
         self.unflushed_bytes = 0  # and their size
@@ -107,6 +127,12 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
 
     def set_default_headers(self) -> None:
         no_content_headers(self)
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        protocol = super().get_websocket_protocol()
+        if type(protocol) is WebSocketProtocol13:
+            return CheckedText(self, False, protocol.params)
+        return protocol
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         if self.ws_connection is not None:
@@ -145,45 +171,92 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         first = self.frames_seen == 1
         try:
             await self._handle(message, first)
+        except Exception as exc:
+            # Not the frame's fault (it was read): a failure of ours, logged with its
+            # traceback once a minute per kind; the client may come back and resume.
+            held = self.bad_frames.admit(("failed", type(exc)))
+            if held is not None:
+                log.exception(
+                    "websocket frame could not be handled; closing peer=%s%s",
+                    self.request.remote_ip,
+                    held_back(held),
+                )
+            self.close(code=1011, reason="server error; reconnect and resume")
         finally:
             if first:
                 self._release()
 
     async def _handle(self, message: str | bytes, first: bool) -> None:
-        if len(message) > MAX_FRAME:
-            self._error("frame too large", limit=MAX_FRAME)
+        try:
+            resume = self._parse(message, first)
+        except BadFrame as bad:
+            self._refuse(str(bad), **bad.extra)
             return
+        except Exception as exc:
+            # Whatever else a frame can make decoding raise: a RecursionError for deep
+            # nesting, a MemoryError, a bug of ours. The client hears of it, the log
+            # (once a minute) names it, without a traceback.
+            self._refuse("frame could not be read", cause=type(exc).__name__)
+            return
+        if resume is None:
+            self._send_snapshot()
+        else:
+            await self._replay(resume)
+
+    def _parse(self, message: str | bytes, first: bool) -> int | None:
+        """The event id a frame resumes after, or None when it asks for a snapshot."""
+        if len(message) > MAX_FRAME:
+            raise BadFrame("frame too large", limit=MAX_FRAME)
         try:
             data = json.loads(message)
         except (ValueError, UnicodeDecodeError):
-            self._error("frame is not JSON")
-            return
+            raise BadFrame("frame is not JSON") from None
         if isinstance(data, dict) and set(data) == {"snapshot"} and data["snapshot"] is True:
-            self._send_snapshot()
-            return
+            return None
         if not isinstance(data, dict) or set(data) != {"resume"}:
-            self._error('expected {"resume": LAST_EVENT_ID} or {"snapshot": true}')
-            return
+            raise BadFrame('expected {"resume": LAST_EVENT_ID} or {"snapshot": true}')
         resume = data["resume"]
         if isinstance(resume, bool) or not isinstance(resume, int) or resume < 0:
-            self._error("resume must be a non-negative integer event id")
-            return
+            raise BadFrame("resume must be a non-negative integer event id")
         if not first:
-            self._error("resume is only accepted as the first frame")
-            return
-        await self._replay(resume)
+            raise BadFrame("resume is only accepted as the first frame")
+        return resume
+
+    def _refuse(self, message: str, **extra: Any) -> None:
+        """An error frame for a bad frame, and a line of log at most once a minute for
+        this client address, however many it sends."""
+        self._error(message, **extra)
+        self._log_bad(message, **extra)
+
+    def _log_bad(self, message: str, **extra: Any) -> None:
+        held = self.bad_frames.admit(self.address)
+        if held is not None:
+            detail = "".join(f" {key}={value}" for key, value in extra.items())
+            log.info(
+                "websocket frame refused: %s%s peer=%s%s",
+                message,
+                detail,
+                self.request.remote_ip,
+                held_back(held),
+            )
+
+    def refuse_text(self) -> None:
+        """A text frame that is not UTF-8: the connection closes with 1007 (RFC 6455)."""
+        if self.address is not None:
+            self._log_bad("text frame is not UTF-8")
+        self.close(*NOT_UTF8)
 
     async def _replay(self, after: int) -> None:
         loop = asyncio.get_running_loop()
-        newest = await loop.run_in_executor(None, self._newest)
-        if after > newest:
-            # An id this log never gave out (a reset database, another site): tell the
-            # client to reload its state, and go on from here.
-            self.last_sent = newest
-            self.send_frame(json.dumps({"type": "resync", "lastEventId": newest}))
-            return
-        self.last_sent = after
         try:
+            newest = await loop.run_in_executor(None, self._newest)
+            if after > newest:
+                # An id this log never gave out (a reset database, another site): tell the
+                # client to reload its state, and go on from here.
+                self.last_sent = newest
+                self.send_frame(json.dumps({"type": "resync", "lastEventId": newest}))
+                return
+            self.last_sent = after
             while not self.closed:
                 page = await loop.run_in_executor(None, self._load, after)
                 for stored in page:
@@ -194,8 +267,14 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
                     break
                 after = page[-1].id
                 await self._drain()  # one page at a time in the queue, however far back
-        except Exception:
-            log.exception("replay failed; closing so the client can resume again")
+        except Exception as exc:
+            # Every client resuming during a database outage fails alike: one line (with
+            # its traceback) a minute for each kind of failure, not one per client.
+            held = self.bad_frames.admit(("replay", type(exc)))
+            if held is not None:
+                log.exception(
+                    "replay failed; closing so the client can resume again%s", held_back(held)
+                )
             self.close(code=1011, reason="replay failed")
 
     def _release(self) -> None:
@@ -317,3 +396,19 @@ class LiveSocket(tornado.websocket.WebSocketHandler):
         if self.drained is not None and not self.drained.done():
             self.drained.set_result(None)
         self.drained = None
+
+
+class CheckedText(WebSocketProtocol13):
+    """Tornado's protocol, except that a text frame that is not UTF-8 closes the connection
+    with 1007 and a line of log (Tornado would drop the connection without a word)."""
+
+    handler: LiveSocket
+
+    def _handle_message(self, opcode: int, data: bytes) -> asyncio.Future[None] | None:
+        if opcode == 0x1 and not self.client_terminated:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.handler.refuse_text()
+                return None
+        return super()._handle_message(opcode, data)
