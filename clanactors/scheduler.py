@@ -21,6 +21,9 @@ from clanactors.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 FAKE_CLOCK_POLL = 0.005
+# Cancelled timers wait in the heap until they are due; past this many pushes since the
+# last sweep, they are swept out at once, so a burst of re-armed polls cannot pile up.
+SWEEP_EVERY = 1024
 
 
 @dataclass(order=True)
@@ -30,9 +33,15 @@ class Timer:
     target: pykka.ActorRef[Any] = field(compare=False)
     message: Any = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+    fired: bool = field(default=False, compare=False)
 
     def cancel(self) -> None:
         self.cancelled = True
+
+    @property
+    def pending(self) -> bool:
+        """Neither fired nor cancelled: the only timers worth keeping a reference to."""
+        return not (self.fired or self.cancelled)
 
 
 class Scheduler:
@@ -41,6 +50,7 @@ class Scheduler:
         self._real = isinstance(self.clock, RealClock)
         self._heap: list[Timer] = []
         self._seq = itertools.count()
+        self._pushes = 0
         self._cond = threading.Condition()
         self._running = False
         self._thread: threading.Thread | None = None
@@ -50,6 +60,11 @@ class Scheduler:
         timer = Timer(self.clock.monotonic() + max(seconds, 0.0), next(self._seq), target, message)
         with self._cond:
             heapq.heappush(self._heap, timer)
+            self._pushes += 1
+            if self._pushes >= SWEEP_EVERY:
+                self._pushes = 0
+                self._heap = [t for t in self._heap if not t.cancelled]
+                heapq.heapify(self._heap)
             self._cond.notify()
         return timer
 
@@ -73,6 +88,11 @@ class Scheduler:
         with self._cond:
             return sum(1 for t in self._heap if not t.cancelled)
 
+    def size(self) -> int:
+        """Timers in the heap, cancelled ones not swept yet included (for benchmarks)."""
+        with self._cond:
+            return len(self._heap)
+
     def next_due_in(self) -> float | None:
         """Seconds until the next live timer, or None when there is none."""
         with self._cond:
@@ -86,6 +106,7 @@ class Scheduler:
             now = self.clock.monotonic()
             while self._heap and self._heap[0].due <= now:
                 timer = heapq.heappop(self._heap)
+                timer.fired = True
                 if not timer.cancelled:
                     due.append(timer)
         for timer in due:

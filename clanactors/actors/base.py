@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from traceback import format_exception
 from types import TracebackType
@@ -12,7 +14,7 @@ from typing import Any
 import pykka
 
 from clanactors.activity_names import ActivityNames
-from clanactors.actors.messages import ChildFailed, Ping
+from clanactors.actors.messages import ChildFailed, ChildStarted, Ping
 from clanactors.actors.refs import Peers
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock
@@ -42,6 +44,8 @@ class Context:
     health: Health = field(default_factory=Health)
     notify: NotifySettings | None = None  # Discord webhooks, when configured (CONTRACT §8)
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
+    # The root supervisor's failure goes here (the actor system), having no supervisor.
+    root_failed: Callable[[ChildFailed], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note_handled(self) -> None:
@@ -60,6 +64,20 @@ class BaseActor(pykka.ThreadingActor):
         self._timers: list[Timer] = []
         self._doing = "starting"
 
+    def on_start(self) -> None:
+        """Pykka calls this, but not `on_failure` when it raises: a failure here is
+        reported to the supervisor like any crash, so the actor is restarted too."""
+        try:
+            self.started()
+        except Exception as exc:
+            _mark_reported(exc)
+            self._report_failure(type(exc), exc, exc.__traceback__)
+            raise
+        self.report_started()
+
+    def started(self) -> None:
+        """What the actor does at its start (in its own thread, before any message)."""
+
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, Ping):
             return True
@@ -74,14 +92,22 @@ class BaseActor(pykka.ThreadingActor):
             # is restarted.
             self.later(DB_RETRY, message)
             return None
+        except Exception as exc:
+            # A told message's failure reaches on_failure, and so the supervisor; an
+            # asked one's goes back to the caller. Either way pykka's own log line of it
+            # is redundant.
+            _mark_reported(exc)
+            raise
         return result
 
     def handle(self, message: Any) -> Any:
         raise NotImplementedError
 
     def later(self, seconds: float, message: Any) -> Timer:
-        """Tell myself `message` after `seconds` on the system clock."""
-        self._timers = [t for t in self._timers if not t.cancelled and t.due > 0]
+        """Tell myself `message` after `seconds` on the system clock. Only timers that
+        have neither fired nor been cancelled are kept (to cancel them at stop), so what
+        an actor holds does not grow with uptime."""
+        self._timers = [t for t in self._timers if t.pending]
         timer = self.ctx.scheduler.after(seconds, self.actor_ref, message)
         self._timers.append(timer)
         return timer
@@ -101,20 +127,45 @@ class BaseActor(pykka.ThreadingActor):
         traceback: TracebackType | None,
     ) -> None:
         """A handler raised: the actor stops, and its supervisor hears why and when."""
+        self._report_failure(exception_type, exception_value, traceback)
+
+    def _report_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.on_stop()
         error = f"{type(exception_value).__name__}: {exception_value}"
         trace = "".join(format_exception(exception_type, exception_value, traceback))
-        self.ctx.peers.supervisor.tell(
-            ChildFailed(self.role, self.key(), error, self._doing, trace)
-        )
+        transient = isinstance(exception_value, DATABASE_TROUBLE)
+        urn = self.actor_urn
+        self.report(ChildFailed(self.role, self.key(), error, self._doing, trace, transient, urn))
+
+    def report(self, failure: ChildFailed) -> None:
+        """Tell whoever supervises this actor that it failed."""
+        self.ctx.peers.supervisor.tell(failure)
+
+    def report_started(self) -> None:
+        self.ctx.peers.supervisor.tell(ChildStarted(self.key(), self.actor_urn))
+
+
+REPORTED = "_clanactors_reported"
+
+
+def _mark_reported(exc: BaseException) -> None:
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(exc, REPORTED, True)
 
 
 class _PykkaFailureFilter(logging.Filter):
-    """Pykka logs every actor failure with a traceback; the supervisor already reports
-    each one once with what the actor was doing, so pykka's copy is dropped."""
+    """Pykka logs every actor failure with a traceback. A failure our supervision has
+    reported (with what the actor was doing) is dropped here; any other, such as a crash
+    of an actor that is not ours, stays in the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Unhandled exception in")
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and getattr(exc, REPORTED, False))
 
 
 def quiet_pykka_failures() -> None:

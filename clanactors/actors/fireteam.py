@@ -40,7 +40,7 @@ class FireteamActor(BaseActor):
     def key(self) -> str:
         return f"fireteam:{self.spec.fireteam_id}"
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         if self.spec.settle > 0:
             self.later(self.spec.settle, EmitStart())
         else:

@@ -49,7 +49,7 @@ class MemberActor(BaseActor):
         self.resting = False
         self.next_poll: Timer | None = None
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         self.actor_ref.tell(Poll())
 
     def handle(self, message: Any) -> Any:

@@ -34,6 +34,16 @@ class ChildFailed:
     error: str
     doing: str  # the message it was handling
     trace: str = ""
+    transient: bool = False  # the database could not answer: not the actor's own bug
+    urn: str = ""  # which start of the child failed (a stale report is ignored)
+
+
+@dataclass(frozen=True)
+class ChildStarted:
+    """A child's start went through: it is up again."""
+
+    key: str
+    urn: str
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class NotifierActor(BaseActor):
         self._drain: Timer | None = None
         redact_http_logs()
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         if self.hooks:
             self.actor_ref.tell(NotifierStart())
 

@@ -62,7 +62,7 @@ class RecorderActor(BaseActor):
         self.handed: dict[str, float] = {}  # work key -> when it went to the feed
         self.timer: Timer | None = None
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         self._publish_recent()
         self._kick(0)
 

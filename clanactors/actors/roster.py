@@ -35,7 +35,7 @@ class RosterActor(BaseActor):
         self.ids: frozenset[str] | None = None
         self.backoff = Backoff(ctx.roster_interval, PROBE_EVERY, "roster poll")
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         self.actor_ref.tell(Poll())
 
     def handle(self, message: Any) -> Any:

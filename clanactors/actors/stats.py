@@ -42,7 +42,7 @@ class StatsActor(BaseActor):
         # Background fetches take a quarter of the request budget at most.
         self.spacing = 4.0 / ctx.max_rps
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         with self.ctx.db.session() as session:
             self.fetched = load_stats(session)
         if self.fetched:

@@ -18,12 +18,13 @@ from typing import Any
 import pykka
 
 from clanactors import metrics
-from clanactors.actors.base import BaseActor, Context
+from clanactors.actors.base import DB_RETRY, BaseActor, Context
 from clanactors.actors.feed import FeedActor
 from clanactors.actors.fireteam import FireteamActor
 from clanactors.actors.member import MemberActor
 from clanactors.actors.messages import (
     ChildFailed,
+    ChildStarted,
     FireteamEnded,
     Ping,
     RestartChild,
@@ -57,6 +58,7 @@ SINGLETONS: tuple[type[BaseActor], ...] = (
     RosterActor,
 )
 STOP_WITHIN = 6.0  # seconds for all children to stop before the supervisor moves on
+START_WAIT = 10.0  # seconds a singleton may take to start before the next one starts
 
 
 @dataclass
@@ -77,9 +79,12 @@ class Supervisor(BaseActor):
         self.policy = policy or RestartPolicy()
         self.children: dict[str, Child] = {}
 
-    def on_start(self) -> None:
-        # Singletons start in order and each is pinged, so an on_start failure surfaces
-        # here (and so in ActorSystem.start) at once.
+    def started(self) -> None:
+        # Children report to the supervisor's slot from their first moment.
+        self.ctx.peers.supervisor.set(self.actor_ref)
+        # Singletons start in dependency order, each given time to finish its start before
+        # the next. One that fails at its start reports it like any crash and is
+        # restarted; one that is slow (a stalled database) does not hold up the rest.
         for cls in SINGLETONS:
             child = Child(
                 cls.role, cls.role, _starter(cls, self.ctx), slot=self.ctx.peers.slot(cls.role)
@@ -87,7 +92,19 @@ class Supervisor(BaseActor):
             self.children[child.key] = child
             self._start(child)
             assert child.ref is not None
-            child.ref.ask(Ping(), timeout=30)
+            with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout):
+                child.ref.ask(Ping(), timeout=START_WAIT)
+
+    def report(self, failure: ChildFailed) -> None:
+        """The root of the tree has no supervisor: its failure goes to the actor system,
+        which stops everything and lets the process start a fresh system."""
+        self.ctx.health.actor_failed(self.role, self.role)
+        metrics.ACTOR_RESTARTS.labels(self.role).inc()
+        if self.ctx.root_failed is not None:
+            self.ctx.root_failed(failure)
+
+    def report_started(self) -> None:
+        pass
 
     def on_stop(self) -> None:
         super().on_stop()
@@ -117,11 +134,15 @@ class Supervisor(BaseActor):
         match message:
             case ChildFailed():
                 self._failed(message)
+            case ChildStarted():
+                child = self.children.get(message.key)
+                ref = child.ref if child is not None else None
+                if ref is not None and ref.actor_urn == message.urn:
+                    self.ctx.health.actor_back(message.key)
             case RestartChild():
                 child = self.children.get(message.key)
                 if child is not None and child.ref is None:
                     self._start(child)
-                    self.ctx.health.actor_back(child.key)
             case StartMember():
                 self._start_member(message)
             case StopMember():
@@ -182,13 +203,21 @@ class Supervisor(BaseActor):
         child = self.children.get(message.key)
         if child is None:
             return  # a child that was being stopped anyway
+        if child.ref is None or (message.urn and child.ref.actor_urn != message.urn):
+            return  # a report from an earlier start of this child
         child.ref = None
         if child.slot is not None:
             child.slot.set(None)
         self.ctx.health.actor_failed(message.role, message.key)
         metrics.ACTOR_RESTARTS.labels(message.role).inc()
-        restart = self.policy.failed(message.key, self.ctx.clock.monotonic())
         who = f"{message.key} ({child.name})" if child.name else message.key
+        if message.transient:
+            # The database cannot answer (its state logs the outage once): try again at
+            # the database retry pace, without counting toward a restart storm.
+            log.debug("actor %s waits for the database: %s", who, message.error)
+            self.later(DB_RETRY, RestartChild(message.key))
+            return
+        restart = self.policy.failed(message.key, self.ctx.clock.monotonic())
         if restart.first:
             log.error(
                 "actor %s crashed while handling %s, restarting in %.0f s: %s\n%s",

@@ -10,7 +10,14 @@ import pykka
 
 from clanactors.activity_names import ActivityNames
 from clanactors.actors.base import Context, quiet_pykka_failures
-from clanactors.actors.messages import Ping, PollNow, Reconcile, ToAllMembers, ViewHealth
+from clanactors.actors.messages import (
+    ChildFailed,
+    Ping,
+    PollNow,
+    Reconcile,
+    ToAllMembers,
+    ViewHealth,
+)
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.clock import Clock, RealClock
@@ -60,6 +67,10 @@ class ActorSystem:
         )
         self.supervisor: pykka.ActorRef[Any] | None = None
         self._bungie = client.status
+        # Why the root supervisor failed, once it has: the owner stops this system and
+        # starts a fresh one (Pollers in `serve`).
+        self.failed: str | None = None
+        self.ctx.root_failed = self._root_failed
 
     @classmethod
     def of(
@@ -118,6 +129,16 @@ class ActorSystem:
             # (blind, it could miss what starts and ends just after the recovery).
             self.ctx.peers.reconciler.tell(Reconcile(f"Bungie is back after {previous}"))
             self.ctx.peers.supervisor.tell(ToAllMembers(PollNow()))
+            self.ctx.peers.roster.tell(PollNow())
+
+    def _root_failed(self, failure: ChildFailed) -> None:
+        log.error(
+            "the actor system's supervisor crashed while handling %s: %s\n%s",
+            failure.doing,
+            failure.error,
+            failure.trace.rstrip(),
+        )
+        self.failed = failure.error
 
     def _database_back(self) -> None:
         self.ctx.peers.reconciler.tell(Reconcile("the database recovered"))

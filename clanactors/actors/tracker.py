@@ -54,7 +54,7 @@ class TrackerActor(BaseActor):
         self.played: dict[str, set[str]] = {}  # characters seen this session, by member
         self.first_synced_at: datetime | None = None
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         with self.ctx.db.session() as session:
             self.first_synced_at = horizon(session)
 

@@ -58,7 +58,7 @@ class ViewActor(BaseActor):
         self.snapshot: Snapshot = empty(ctx.clan_id)
         self.save_scheduled = False
 
-    def on_start(self) -> None:
+    def started(self) -> None:
         # Versions keep growing across pollers, so other processes never take a new
         # poller's snapshots for old ones.
         with self.ctx.db.session() as session:
