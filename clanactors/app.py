@@ -16,7 +16,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from clanactors.actors.system import ActorSystem
-from clanactors.bungie.client import BungieClient
+from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.config import ConfigError, Settings
 from clanactors.health import Health
@@ -99,6 +99,7 @@ def _start_checks(
         api_root=settings.api_root,
         stats_root=settings.stats_root,
         max_rps=settings.max_rps,
+        probe_every=probe_interval(settings.roster_interval),
     )
     try:
         verify_clan(client, settings.clan_id)

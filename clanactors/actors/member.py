@@ -48,14 +48,17 @@ class MemberActor(BaseActor):
         self.failures = 0
         self.resting = False
         self.next_poll: Timer | None = None
+        self.chain = 0  # the poll chain that is current; Polls of older ones are dropped
 
     def started(self) -> None:
-        self.actor_ref.tell(Poll())
+        self.actor_ref.tell(Poll(self.chain))
 
     def handle(self, message: Any) -> Any:
         match message:
+            case Poll(chain=chain) if chain == self.chain:
+                self.next_poll = self.later(self._poll() * self._pace(), Poll(self.chain))
             case Poll():
-                self.next_poll = self.later(self._poll() * self._pace(), Poll())
+                pass  # an older chain's Poll, already sent when PollNow began a new one
             case PollNow():
                 self._poll_now()
             case ResendPresence():
@@ -70,8 +73,9 @@ class MemberActor(BaseActor):
 
     def _poll_now(self) -> None:
         if self.next_poll is not None:
-            self.next_poll.cancel()
-        self.next_poll = self.later(self._poll() * self._pace(), Poll())
+            self.next_poll.cancel()  # not enough alone: it may have fired already
+        self.chain += 1
+        self.next_poll = self.later(self._poll() * self._pace(), Poll(self.chain))
 
     def _pace(self) -> float:
         return REST_FACTOR if self.resting and not self.failures else 1.0

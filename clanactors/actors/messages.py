@@ -21,7 +21,11 @@ class Ping:
 
 @dataclass(frozen=True)
 class Poll:
-    """Time for the actor's next round of work (sent by the scheduler)."""
+    """Time for the actor's next round of work (sent by the scheduler). A poll loop that
+    can be restarted early (PollNow) numbers its chains: a Poll of an older chain, already
+    on its way when the new chain began, is dropped."""
+
+    chain: int = 0
 
 
 # ----------------------------------------------------------------------- supervisor

@@ -12,15 +12,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import ApplyRoster, Poll, RosterChanged, RosterPolled, ViewRoster
+from clanactors.actors.messages import (
+    ApplyRoster,
+    Poll,
+    PollNow,
+    RosterChanged,
+    RosterPolled,
+    ViewRoster,
+)
+from clanactors.bungie.client import probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, ThrottledError
 from clanactors.bungie.models import GroupInfo
 from clanactors.polling import Backoff
+from clanactors.scheduler import Timer
 
 log = logging.getLogger(__name__)
 
 GROUP_REFRESH = timedelta(hours=1)
-PROBE_EVERY = 120.0  # while Bungie is down, look again this often
 AUTH_RETRY = 600.0
 STORE_WAIT = 30.0
 
@@ -33,15 +41,31 @@ class RosterActor(BaseActor):
         self.group: GroupInfo | None = None
         self.group_fetched: datetime | None = None
         self.ids: frozenset[str] | None = None
-        self.backoff = Backoff(ctx.roster_interval, PROBE_EVERY, "roster poll")
+        # While Bungie is down the roster keeps asking at the probe interval: the client
+        # answers those at once without a request, except its probe, so Bungie's return
+        # is seen within one roster interval.
+        self.retry = probe_interval(ctx.roster_interval)
+        self.backoff = Backoff(self.retry, self.retry, "roster poll")
+        self.chain = 0
+        self.next_poll: Timer | None = None
 
     def started(self) -> None:
-        self.actor_ref.tell(Poll())
+        self.actor_ref.tell(Poll(self.chain))
 
     def handle(self, message: Any) -> Any:
         match message:
+            case Poll(chain=chain) if chain == self.chain:
+                self.next_poll = self.later(self._poll(), Poll(self.chain))
             case Poll():
-                self.later(self._poll(), Poll())
+                pass  # an older chain's Poll, already sent when PollNow began a new one
+            case PollNow():
+                # Bungie is back: read the roster now unless this actor's own poll was
+                # what saw it come back.
+                if self.backoff.failures:
+                    if self.next_poll is not None:
+                        self.next_poll.cancel()
+                    self.chain += 1
+                    self.next_poll = self.later(self._poll(), Poll(self.chain))
             case _:
                 raise TypeError(f"unexpected message {message!r}")
 

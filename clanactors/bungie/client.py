@@ -52,6 +52,16 @@ PRIORITY = {
     "account_stats": BACKGROUND,
     "raid_stats": BACKGROUND,
 }
+# While Bungie is down, one probe at the roster interval, never less often than this.
+MAX_PROBE_EVERY = 120.0
+
+
+def probe_interval(roster_interval: float) -> float:
+    """How often to probe a Bungie that is down: members are read again within one
+    roster interval of its return."""
+    return min(roster_interval, MAX_PROBE_EVERY)
+
+
 USER_AGENT = f"clanactors/{__version__} (+https://github.com/clanactors/clanactors)"
 
 
@@ -70,7 +80,7 @@ class BungieClient:
         max_attempts: int = 3,
         backoff: float = 1.0,
         throttle_floor: float = 10.0,
-        probe_every: float = 120.0,
+        probe_every: float = MAX_PROBE_EVERY,
         rng: random.Random | None = None,
     ) -> None:
         self._api_root = api_root.rstrip("/")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from clanactors.actors.messages import Ping
 from clanactors.actors.system import ActorSystem
-from clanactors.bungie.client import BungieClient
+from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.clock import FakeClock, RealClock
 from clanactors.config import Settings
 from clanactors.discord.delivery import NotifySettings
@@ -64,6 +64,7 @@ class Rig:
             max_rps=1000,
             backoff=0.01,
             throttle_floor=0.2,
+            probe_every=probe_interval(self.roster_interval),
             # Maintenance probes follow the scene's simulated time; request pacing stays
             # on real time (a simulated sleep would move the scene's clock).
             clock=self.clock,
