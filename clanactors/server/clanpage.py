@@ -4,9 +4,7 @@ bodies, so a page a thousand visitors load in one second is built once."""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +13,8 @@ from tornado.escape import url_escape, xhtml_escape
 
 from clanactors.server.base import security_headers
 from clanactors.server.hub import Hub
+from clanactors.server.pagecache import PageCache
 from clanactors.server.pages import HELPERS, PageHandler, ago
-
-CACHE_SIZE = 64  # distinct (page, query) bodies kept per second
 
 
 def hours(seconds: int) -> str:
@@ -35,34 +32,6 @@ def member_link(member: dict[str, Any]) -> str:
         f"{xhtml_escape(member['displayName'])}</a>"
         f' <span class="code">{xhtml_escape(code)}</span>'
     )
-
-
-class PageCache:
-    """Rendered bodies by key; a key names the page, its query, the clan state version,
-    the newest event and the second, so no body outlives the second it was built in.
-
-    Single-flight: requests for a body being built wait for that build, so a second's
-    first burst of visitors builds the page once, not once each."""
-
-    def __init__(self) -> None:
-        self.builds: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
-
-    async def body(self, key: tuple[Any, ...], build: Callable[[], Awaitable[bytes]]) -> bytes:
-        future = self.builds.get(key)
-        if future is None:
-            future = asyncio.ensure_future(build())
-            future.add_done_callback(lambda done: self._forget_failed(key, done))
-            self.builds[key] = future
-            while len(self.builds) > CACHE_SIZE:
-                self.builds.popitem(last=False)
-        else:
-            self.builds.move_to_end(key)
-        return await asyncio.shield(future)
-
-    def _forget_failed(self, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
-        failed = done.cancelled() or done.exception() is not None
-        if failed and self.builds.get(key) is done:
-            del self.builds[key]  # the next request tries again
 
 
 _caches: weakref.WeakKeyDictionary[Hub, PageCache] = weakref.WeakKeyDictionary()

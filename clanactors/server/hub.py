@@ -24,6 +24,7 @@ from tornado.ioloop import IOLoop
 
 from clanactors import metrics
 from clanactors.actors.messages import EventStored, SnapshotChanged
+from clanactors.server.pagecache import PageCache
 from clanactors.wire import EMPTY, ClanState, patch_between, state_of
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ class Hub:
         self.clients: set[Client] = set()
         self.dropped = 0  # clients gone since memory was last given back
         self.giving_back = False
-        self.page_cache: tuple[object, bytes] | None = None  # (key, rendered front page)
+        # The front page, by the second it was built in: one build a second at most.
+        self.front_page = PageCache(size=2)
         self.frame_cache: tuple[object, str, bytes] | None = None  # (key, frame, framed)
         # The newest event frames, so the front page has a feed while the database is down.
         self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)

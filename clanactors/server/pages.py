@@ -4,7 +4,6 @@ page live over /ws."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,27 +66,24 @@ class PageHandler(BaseHandler):
 
 
 class IndexHandler(PageHandler):
-    """The front page. Rendered at most once a second per snapshot and feed state: every
-    visitor in that second gets the same bytes, and the browser keeps timers current."""
+    """The front page. Rendered at most once a second, whatever changes in it: every
+    visitor in that second gets the same bytes, and a newer clan state or event is shown
+    by the next second's build (the page's WebSocket brings it sooner). Single-flight: the
+    second's first visitors all wait for the one build."""
 
     async def get(self) -> None:
-        hub = self.ctx.hub
-        key = (hub.snapshot.version, hub.last_event_id, int(time.time()))
-        if hub.page_cache is not None and hub.page_cache[0] == key:
-            self.finish(hub.page_cache[1])
-            return
+        second = int(self.ctx.clock.now().timestamp())
+        self.finish(await self.ctx.hub.front_page.body((second,), self._build))
+
+    async def _build(self) -> bytes:
         try:
             stored = await self.in_db(find_events, EventFilter(limit=FEED_ON_PAGE))
             feed = [e.to_json() for e in stored]
         except DatabaseUnavailable:
             # The database is down: the newest events this process saw, from memory.
-            feed = [json.loads(frame)["event"] for frame in hub.recent_frames]
+            feed = [json.loads(frame)["event"] for frame in self.ctx.hub.recent_frames]
             feed = feed[-FEED_ON_PAGE:]
-            self.finish(self._render(feed))
-            return
-        html = self._render(feed)
-        hub.page_cache = (key, html)
-        self.finish(html)
+        return self._render(feed)
 
     def _render(self, feed: list[dict[str, Any]]) -> bytes:
         """The front page; `feed` holds event JSON, oldest first."""

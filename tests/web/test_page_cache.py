@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from clanactors.server.clanpage import CACHE_SIZE, PageCache
+from clanactors.server.pagecache import CACHE_SIZE, PageCache
 
 
 def test_concurrent_requests_share_one_build() -> None:

@@ -1,0 +1,40 @@
+"""Rendered page bodies, built once however many visitors ask at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+CACHE_SIZE = 64  # distinct (page, query) bodies kept per second
+
+
+class PageCache:
+    """Rendered bodies by key. The key says what a body may be served for: the clan pages
+    name the page, its query, the clan state version, the newest event and the second; the
+    front page names the second alone. Either way no body outlives its second.
+
+    Single-flight: requests for a body being built wait for that build, so a second's
+    first burst of visitors builds the page once, not once each. Lives on the IOLoop."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self.builds: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
+
+    async def body(self, key: tuple[Any, ...], build: Callable[[], Awaitable[bytes]]) -> bytes:
+        future = self.builds.get(key)
+        if future is None:
+            future = asyncio.ensure_future(build())
+            future.add_done_callback(lambda done: self._forget_failed(key, done))
+            self.builds[key] = future
+            while len(self.builds) > self.size:
+                self.builds.popitem(last=False)
+        else:
+            self.builds.move_to_end(key)
+        return await asyncio.shield(future)
+
+    def _forget_failed(self, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+        failed = done.cancelled() or done.exception() is not None
+        if failed and self.builds.get(key) is done:
+            del self.builds[key]  # the next request tries again
