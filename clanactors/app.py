@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 
 CLAN_NOT_FOUND = frozenset({622, 686})  # GroupNotFound, ClanNotFound
+START_BACKOFF = 2.0  # seconds before the first retry of a failed poller start, doubling...
+START_BACKOFF_CAP = 60.0  # ...up to this
 
 
 def verify_clan(client: BungieClient, clan_id: str) -> None:
@@ -115,7 +117,12 @@ def _start_checks(
 
 class Pollers:
     """Runs the actor system while this process holds the clan's poller lock; otherwise
-    follows the polling process through the database (CONTRACT §7)."""
+    follows the polling process through the database (CONTRACT §7).
+
+    Nothing here may end the loop: a system that fails to start (the database stalls
+    during a takeover, say) is stopped, the lock is released for another process, this
+    one follows meanwhile and tries again with backoff. So does a system whose root
+    supervisor crashed."""
 
     def __init__(
         self, settings: Settings, db: Database, client: BungieClient, hub: Hub, listener: Any
@@ -128,37 +135,83 @@ class Pollers:
         self.lock = PollerLock(settings.database_url, settings.clan_id)
         self.tail = DatabaseTail(db, hub, IOLoop.current())
         self.system: ActorSystem | None = None
-        self.health = Health()
+        self.health = Health(polling=False)
+        self.failures = 0  # starts that failed in a row
+        self.retry_at = 0.0  # loop time before which no start is tried
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         every = max(0.5, self.settings.roster_interval / 2)
         while True:
-            if self.system is None:
-                if await loop.run_in_executor(None, self.lock.try_acquire):
-                    self.tail.stop()
-                    await loop.run_in_executor(None, self._start_system)
-                elif not self.tail.running:
-                    if not self.lock.failing:  # (an unreachable database is logged apart)
-                        clan = self.settings.clan_id
-                        log.info("another process polls clan %s; following it", clan)
-                    self.tail.start()
-            elif not await loop.run_in_executor(None, self.lock.still_held):
+            try:
+                await self._step(loop)
+            except Exception:  # a bug here must not end polling for good: log, go on
+                log.exception("the poller loop failed; trying again in %.1f s", every)
+            await asyncio.sleep(every)
+
+    async def _step(self, loop: asyncio.AbstractEventLoop) -> None:
+        system = self.system
+        if system is not None and system.failed is not None:
+            why = f"the supervisor crashed ({system.failed})"
+            self.retry_at = loop.time() + await loop.run_in_executor(None, self._give_up, why)
+            return
+        if system is not None:
+            if not await loop.run_in_executor(None, self.lock.still_held):
                 log.warning("lost the poller lock; stopping the pollers")
                 await loop.run_in_executor(None, self._stop_system)
-            await asyncio.sleep(every)
+                self.health.set_polling(False, "lost the poller lock", trouble=True)
+            return
+        if loop.time() < self.retry_at:
+            return
+        if await loop.run_in_executor(None, self.lock.try_acquire):
+            self.tail.stop()
+            try:
+                await loop.run_in_executor(None, self._start_system)
+            except Exception as exc:
+                why = f"cannot start the pollers ({type(exc).__name__}: {exc})"
+                self.retry_at = loop.time() + await loop.run_in_executor(None, self._give_up, why)
+            return
+        if self.lock.failing:
+            self.health.set_polling(False, "cannot reach the database", trouble=True)
+        else:
+            self.health.set_polling(False, "another process polls")
+        if not self.tail.running:
+            if not self.lock.failing:  # (an unreachable database is logged apart)
+                log.info("another process polls clan %s; following it", self.settings.clan_id)
+            self.tail.start()
 
     def _start_system(self) -> None:
         system = ActorSystem.of(self.settings, self.db, self.client, health=self.health)
         system.add_listener(self.listener)
         system.start()
         self.system = system
+        if self.failures:
+            log.info("the pollers started after %d failed tries", self.failures)
+        self.failures = 0
+        self.health.set_polling(True)
         log.info("this process polls Bungie for clan %s", self.settings.clan_id)
+
+    def _give_up(self, why: str) -> float:
+        """Stop the pollers, free the lock for another process and follow it; returns
+        the backoff before the next try."""
+        self._stop_system()
+        self.lock.release()
+        self.failures += 1
+        delay = min(START_BACKOFF * 2 ** (self.failures - 1), START_BACKOFF_CAP)
+        if self.failures == 1:
+            log.error("%s; released the poller lock, following meanwhile, retrying", why)
+        else:
+            log.debug("%s (try %d); next try in %.0f s", why, self.failures, delay)
+        self.health.set_polling(False, f"{why}; next try in {delay:.0f} s", trouble=True)
+        if not self.tail.running:
+            self.tail.start()
+        return delay
 
     def _stop_system(self) -> None:
         if self.system is not None:
             self.system.stop()
             self.system = None
+            self.health.actors_gone()
 
     def stop(self) -> None:
         self._stop_system()

@@ -184,18 +184,21 @@ class HealthHandler(ApiHandler):
             backlog = None
             self.quiet_log = True  # the database's state logs the outage once
         snapshot = ctx.hub.snapshot
+        health = ctx.health.view() if ctx.health is not None else None
+        polling = health is not None and health.polling and ctx.client is not None
         # In the polling process the client knows best; elsewhere the poller's snapshot.
-        bungie = ctx.client.status if ctx.health is not None and ctx.client else snapshot.bungie
+        bungie = ctx.client.status if polling and ctx.client else snapshot.bungie
         now = ctx.clock.now()
         lag = (now - backlog.oldest).total_seconds() if backlog and backlog.oldest else 0.0
-        health = ctx.health.view() if ctx.health is not None else None
         reasons = []
         if backlog is None:
             reasons.append("database")
         if bungie != "ok":
             reasons.append("bungie")
-        if health is not None and health.restarting:
-            reasons.append("restarting: " + ", ".join(health.restarting))
+        if health is not None and health.down:
+            reasons.append("actors down: " + ", ".join(health.down))
+        if health is not None and health.trouble:
+            reasons.append(f"not polling: {health.not_polling}")
         synced = snapshot.last_roster_sync
         stale_after = 3 * ctx.roster_interval
         if synced is not None:
@@ -206,7 +209,7 @@ class HealthHandler(ApiHandler):
             reasons.append("roster never synced")
         if lag > 2 * ctx.profile_interval:
             reasons.append("recording lags")
-        live_wait = ctx.client.live_wait() if ctx.health is not None and ctx.client else 0.0
+        live_wait = ctx.client.live_wait() if polling and ctx.client else 0.0
         slowed = live_wait > ctx.profile_interval / 2
         self.write_json(
             {
@@ -222,7 +225,11 @@ class HealthHandler(ApiHandler):
                 "presence": {"slowed": slowed, "waitSeconds": round(live_wait, 1)},
                 "actors": {
                     "restarts": health.restarts if health else 0,
-                    "restarting": list(health.restarting) if health else [],
+                    "down": list(health.down) if health else [],
+                },
+                "polling": {
+                    "active": polling,
+                    "reason": health.not_polling if health else "this process does not poll",
                 },
                 # Discord (CONTRACT §8), once in use: messages owed, webhooks disabled.
                 **(

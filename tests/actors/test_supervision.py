@@ -54,7 +54,7 @@ def test_a_crashing_recorder_is_restarted_and_records_the_clear(
     assert raised["n"] == 1
     assert [e.event.kind for e in finished(h, play.instance_id)] == ["activity_cleared"]
     health = h.system.ctx.health.view()
-    assert health.restarts_by_actor == {"recorder": 1} and health.restarting == ()
+    assert health.restarts_by_actor == {"recorder": 1} and health.down == ()
     crashes = [r for r in caplog.records if "crashed" in r.getMessage()]
     assert len(crashes) == 1 and "recorder" in crashes[0].getMessage()
     assert "_pgcr" in crashes[0].getMessage() or "Poll" in crashes[0].getMessage()
@@ -109,7 +109,7 @@ def test_a_restart_storm_is_contained(
     messages = [r.getMessage() for r in caplog.records]
     assert sum("crashed while handling" in m for m in messages) == 1
     assert sum("keeps crashing" in m for m in messages) == 1
-    assert h.system.ctx.health.view().restarting == (f"member:{victim}",)
+    assert h.system.ctx.health.view().down == (f"member:{victim}",)
     h.run(1200, step=30)
     assert calls[victim] > 9  # tried again after the pause: never given up for good
     others = [m for m in h.system.snapshot().members["online"] if m["membershipId"] != victim]

@@ -187,7 +187,8 @@ def test_healthz(live: Live) -> None:
         "lastRosterSync": health["lastRosterSync"],
         "recording": {"backlog": health["recording"]["backlog"], "lagSeconds": 0.0},
         "presence": {"slowed": False, "waitSeconds": health["presence"]["waitSeconds"]},
-        "actors": {"restarts": 0, "restarting": []},
+        "actors": {"restarts": 0, "down": []},
+        "polling": {"active": True, "reason": None},
     }
     assert ISO.fullmatch(health["lastRosterSync"])
     live.h.sim.faults.set(maintenance=True)
@@ -215,7 +216,7 @@ def test_healthz_tells_of_restarts_and_a_stale_roster(live: Live) -> None:
     health = live.h.system.ctx.health
     health.actor_failed("recorder", "recorder")
     answer = get(live, "/healthz")
-    assert answer["status"] == "degraded" and answer["actors"]["restarting"] == ["recorder"]
+    assert answer["status"] == "degraded" and answer["actors"]["down"] == ["recorder"]
     assert answer["actors"]["restarts"] == 1
     health.actor_back("recorder")
     assert get(live, "/healthz")["status"] == "ok"
