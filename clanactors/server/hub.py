@@ -1,9 +1,10 @@
 """The hub: where actor broadcasts meet Tornado.
 
-`HubListener` is a Pykka actor subscribed to the actor system. It serialises each event or
-snapshot once, on its own thread, and hands the text to the IOLoop with `add_callback`,
-the only thread-safe door into Tornado. Everything else here runs on the IOLoop thread:
-the newest snapshot (read by pages and the JSON API) and the set of WebSocket clients.
+`HubListener` is a Pykka actor subscribed to the actor system. It serialises each event and
+the newest snapshot once, on its own thread, and hands the text to the IOLoop with
+`add_callback`, the only thread-safe door into Tornado. Everything else here runs on the
+IOLoop thread: the newest snapshot (read by pages and the JSON API) and the set of
+WebSocket clients.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from tornado.ioloop import IOLoop
 
 from clanactors import metrics
 from clanactors.actors.messages import EventStored, SnapshotChanged
+from clanactors.repeats import Repeats, held_back
 from clanactors.server.pagecache import PageCache
 from clanactors.wire import EMPTY, ClanState, patch_between, state_of
 
 if TYPE_CHECKING:
     from clanactors.events import StoredEvent
+    from clanactors.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -227,19 +230,62 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-class HubListener(pykka.ThreadingActor):
-    """Receives the actor system's broadcasts and forwards them to the hub's IOLoop."""
+@dataclass(frozen=True)
+class ConvertNewest:
+    """The hub listener's note to itself: convert the newest snapshot it has seen."""
 
-    def __init__(self, hub: Hub, io_loop: IOLoop) -> None:
+
+class HubListener(pykka.ThreadingActor):
+    """Receives the actor system's broadcasts and forwards them to the hub's IOLoop.
+
+    Events are forwarded each, in order. Snapshots are not: a `SnapshotChanged` only
+    replaces the one remembered, and the first of a burst tells the listener a
+    `ConvertNewest`, which its inbox delivers after every snapshot already queued. A burst
+    costs one conversion, of its newest snapshot.
+
+    A message that fails does not stop the listener (nobody would restart it): the failure
+    is counted as a restart, logged with its traceback once a minute per exception type
+    (with how many were held back), and the next message is handled.
+    """
+
+    role = "hub_listener"  # its name in the actor restart metric
+
+    def __init__(self, hub: Hub, io_loop: IOLoop, failures: Repeats | None = None) -> None:
         super().__init__()
         self.hub = hub
         self.io_loop = io_loop
+        self.failures = failures or Repeats()
+        self.newest: Snapshot | None = None  # the newest snapshot not yet converted
+        self.converting = False  # a ConvertNewest is in the inbox
 
     def on_receive(self, message: Any) -> Any:
-        if isinstance(message, EventStored):
-            stored = message.event
-            self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
-        elif isinstance(message, SnapshotChanged):
-            published = Published.of(state_of(message.snapshot))
-            self.io_loop.add_callback(self.hub.on_snapshot, published)
+        try:
+            self.handle(message)
+        except Exception as exc:
+            metrics.ACTOR_RESTARTS.labels(self.role).inc()
+            held = self.failures.admit(type(exc).__qualname__)
+            if held is not None:
+                log.exception(
+                    "hub listener: handling %s failed; going on with the next message%s",
+                    type(message).__name__,
+                    held_back(held),
+                )
         return None
+
+    def handle(self, message: EventStored | SnapshotChanged | ConvertNewest) -> None:
+        match message:
+            case EventStored(event=stored):
+                self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
+            case SnapshotChanged(snapshot=snapshot):
+                self.newest = snapshot
+                if not self.converting:
+                    self.converting = True
+                    self.actor_ref.tell(ConvertNewest())
+            case ConvertNewest():
+                self.converting = False
+                newest, self.newest = self.newest, None
+                if newest is not None:
+                    published = Published.of(state_of(newest))
+                    self.io_loop.add_callback(self.hub.on_snapshot, published)
+            case _:
+                raise TypeError(f"not a hub listener message: {message!r}")
