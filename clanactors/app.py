@@ -7,7 +7,9 @@ web server) and stop in reverse. SIGINT/SIGTERM stop cleanly with exit code 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +30,9 @@ from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.limits import http_server
 from clanactors.server.runner import serve_until_stopped
 from clanactors.server.tail import DatabaseTail
+from clanactors.server.waiting import waiting_app
 from clanactors.sim.server import RunningSimulator, start_in_thread
-from clanactors.store.db import Database, check_connection, migrate, safe_url
+from clanactors.store.db import Database, check_connection, migrate, not_up_yet, safe_url
 from clanactors.store.eventlog import last_event_id
 from clanactors.store.live import load_snapshot
 from clanactors.store.roster import claim_clan
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 
 CLAN_NOT_FOUND = frozenset({622, 686})  # GroupNotFound, ClanNotFound
+DATABASE_WAIT_STEP = 2.0  # seconds between looks at a database that is not up yet
 START_BACKOFF = 2.0  # seconds before the first retry of a failed poller start, doubling...
 START_BACKOFF_CAP = 60.0  # ...up to this
 
@@ -68,6 +72,15 @@ def run(settings: Settings, verbose: bool = False) -> int:
         # What can refuse to start (database, key, clan) is checked with logging held, so
         # a bad setting is the one line the user sees.
         with held_until_started(verbose):
+            not_up = not_up_yet(db.engine)
+        if not_up is not None:
+            # A database that is merely not up yet (a reboot where it starts after the
+            # app) is waited for, not a reason to exit.
+            waited = asyncio.run(_wait_for_database(settings, db, not_up))
+            if waited is None:
+                return 0  # stopped while waiting
+            settings = waited
+        with held_until_started(verbose):
             settings, simulator, client = _start_checks(settings, db)
         asyncio.run(_serve(settings, db, client))
     finally:
@@ -78,6 +91,53 @@ def run(settings: Settings, verbose: bool = False) -> int:
         db.dispose()
     log.info("stopped")
     return 0
+
+
+async def _wait_for_database(settings: Settings, db: Database, reason: str) -> Settings | None:
+    """Answer 503 on the configured address until the database answers; the settings
+    to go on with (the port bound, should it be 0), or None when stopped meanwhile."""
+    where = safe_url(settings.database_url)
+    log.warning("database %s is not up yet (%s); waiting for it", where, reason)
+    loop = asyncio.get_running_loop()
+    stopped, done = asyncio.Event(), asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    ports: list[int] = []
+
+    def listening(port: int) -> None:
+        ports.append(port)
+        log.info("listening on http://%s:%d/ (503 until the database is up)", settings.host, port)
+
+    serving = asyncio.ensure_future(
+        serve_until_stopped(
+            http_server(waiting_app()),
+            settings.host,
+            settings.port,
+            setting="CLANACTORS_PORT",
+            stop=done,
+            listening=listening,
+        )
+    )
+    try:
+        while not stopped.is_set() and not serving.done():
+            now = await loop.run_in_executor(None, not_up_yet, db.engine)
+            if now is None:
+                break
+            if now != reason:
+                log.info("still waiting for the database: %s", now)
+                reason = now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), DATABASE_WAIT_STEP)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        done.set()
+        await serving  # raises what stopped it (a port that cannot be bound)
+    if stopped.is_set():
+        log.info("stopped while waiting for the database")
+        return None
+    log.info("database %s is up", where)
+    return replace(settings, port=ports[0]) if ports else settings
 
 
 def _start_checks(

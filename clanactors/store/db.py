@@ -75,17 +75,38 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def check_connection(engine: Engine) -> None:
-    """Raise ConfigError naming DATABASE_URL when the database cannot be reached."""
+# A server that answers but refuses (bad credentials, no such database) is a wrong setting;
+# these refusals only mean it is not ready yet.
+NOT_READY = ("starting up", "shutting down", "in recovery", "too many clients", "not yet accepting")
+
+
+def not_up_yet(engine: Engine) -> str | None:
+    """None when the database answers. When it is merely not up yet (connection refused,
+    a timeout, a server still starting), the reason, so `serve` can wait for it.
+    ConfigError naming DATABASE_URL when the setting is wrong (credentials refused, no
+    such database, a SQLite file that cannot be opened)."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigError(
-            f"DATABASE_URL: cannot connect to {engine.url.render_as_string(hide_password=True)}"
-            f" ({reason})"
-        ) from None
+        server_refused = "FATAL:" in reason and not any(n in reason for n in NOT_READY)
+        if engine.dialect.name == "postgresql" and not server_refused:
+            return reason
+        raise _cannot_connect(engine, reason) from None
+    return None
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise ConfigError naming DATABASE_URL when the database cannot be reached."""
+    reason = not_up_yet(engine)
+    if reason is not None:
+        raise _cannot_connect(engine, reason)
+
+
+def _cannot_connect(engine: Engine, reason: str) -> ConfigError:
+    where = engine.url.render_as_string(hide_password=True)
+    return ConfigError(f"DATABASE_URL: cannot connect to {where} ({reason})")
 
 
 def alembic_config(url: str) -> Config:
