@@ -29,6 +29,11 @@ class RateLimiter:
     never lets the next caller bunch up behind it: no burst exceeds the ceiling.
     `pause(seconds)` holds every caller back, e.g. after Bungie says ThrottleSeconds.
     `close()` wakes waiters with ClientClosedError so shutdown never waits on a slot.
+
+    Each waiter waits on its own condition. Only the first in line watches the time (a
+    timed wait on the real clock; a test clock's `sleep` moves time on instead); the
+    others sleep until the one ahead of them goes through and wakes the next in line, so
+    a slot wakes one caller, not every caller.
     """
 
     def __init__(self, rate: float, clock: Clock | None = None) -> None:
@@ -37,8 +42,9 @@ class RateLimiter:
         self._interval = 1.0 / rate
         self._clock = clock or RealClock()
         self._real = isinstance(self._clock, RealClock)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[tuple[int, int]] = []  # (priority, ticket) of waiting callers
+        self._turns: dict[tuple[int, int], threading.Condition] = {}  # each one's own
         self._tickets = itertools.count()
         self._next_slot = 0.0
         self._closed = threading.Event()
@@ -48,49 +54,62 @@ class RateLimiter:
     def acquire(self, priority: int = LIVE) -> float:
         """Wait for this caller's slot; returns how long it waited."""
         start = self._clock.monotonic()
-        with self._cond:
+        with self._lock:
             ticket = (priority, next(self._tickets))
+            turn = threading.Condition(self._lock)
             heapq.heappush(self._queue, ticket)
+            self._turns[ticket] = turn
             self._since[ticket] = start
             try:
                 while True:
                     if self._closed.is_set():
                         raise ClientClosedError("client closed")
                     if self._queue[0] != ticket:
-                        self._cond.wait(0.05)  # woken when the caller ahead goes through
+                        turn.wait()  # until the caller ahead goes through (or close)
                         continue
                     delay = self._next_slot - self._clock.monotonic()
                     if delay <= 0:
                         break
                     if self._real:
-                        self._cond.wait(delay)
+                        # Woken early by close, or by the caller ahead leaving when one
+                        # with a higher priority came in after this one began to wait.
+                        turn.wait(delay)
                     else:  # a test clock: its sleep moves time on
-                        self._cond.release()
+                        self._lock.release()
                         try:
                             self._clock.sleep(delay)
                         finally:
-                            self._cond.acquire()
+                            self._lock.acquire()
                 self._next_slot = self._clock.monotonic() + self._interval
             finally:
-                self._since.pop(ticket, None)
-                self._queue.remove(ticket)
-                heapq.heapify(self._queue)
-                self._cond.notify_all()
+                self._leave(ticket)
         waited = self._clock.monotonic() - start
         self.waited[priority] = waited
         return waited
+
+    def _leave(self, ticket: tuple[int, int]) -> None:
+        """Take `ticket` out of the line and wake whoever is first in it now (the lock
+        is held)."""
+        del self._since[ticket], self._turns[ticket]
+        if self._queue[0] == ticket:
+            heapq.heappop(self._queue)
+        else:  # closed, or interrupted, while others were ahead
+            self._queue.remove(ticket)
+            heapq.heapify(self._queue)
+        if self._queue:
+            self._turns[self._queue[0]].notify()
 
     def wait_of(self, priority: int) -> float:
         """How long callers of this priority wait now: the longest current wait, or the
         last finished one."""
         now = self._clock.monotonic()
-        with self._cond:
+        with self._lock:
             current = [now - t for (p, _), t in self._since.items() if p == priority]
         return max([self.waited.get(priority, 0.0), *current])
 
     def pause(self, seconds: float) -> None:
         """No caller is let through for `seconds` from now."""
-        with self._cond:
+        with self._lock:
             self._next_slot = max(self._next_slot, self._clock.monotonic() + seconds)
 
     def sleep(self, seconds: float) -> None:
@@ -109,8 +128,9 @@ class RateLimiter:
 
     def close(self) -> None:
         self._closed.set()
-        with self._cond:
-            self._cond.notify_all()
+        with self._lock:
+            for turn in self._turns.values():
+                turn.notify()
 
 
 class SingleFlight:
