@@ -43,6 +43,11 @@ class ChildFailed:
 
 
 @dataclass(frozen=True)
+class ResendRoster:
+    """The stats actor (re)started: tell it who is in the clan, as of the last poll."""
+
+
+@dataclass(frozen=True)
 class ChildStarted:
     """A child's start went through: it is up again."""
 

@@ -16,13 +16,14 @@ from clanactors.actors.messages import (
     ApplyRoster,
     Poll,
     PollNow,
+    ResendRoster,
     RosterChanged,
     RosterPolled,
     ViewRoster,
 )
 from clanactors.bungie.client import probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, ThrottledError
-from clanactors.bungie.models import GroupInfo
+from clanactors.bungie.models import GroupInfo, RosterMember
 from clanactors.polling import Backoff
 from clanactors.scheduler import Timer
 
@@ -41,6 +42,7 @@ class RosterActor(BaseActor):
         self.group: GroupInfo | None = None
         self.group_fetched: datetime | None = None
         self.ids: frozenset[str] | None = None
+        self.members: tuple[RosterMember, ...] | None = None
         # While Bungie is down the roster keeps asking at the probe interval: the client
         # answers those at once without a request, except its probe, so Bungie's return
         # is seen within one roster interval.
@@ -66,6 +68,9 @@ class RosterActor(BaseActor):
                         self.next_poll.cancel()
                     self.chain += 1
                     self.next_poll = self.later(self._poll(), Poll(self.chain))
+            case ResendRoster():
+                if self.members is not None:
+                    self.ctx.peers.stats.tell(RosterChanged(self.members))
             case _:
                 raise TypeError(f"unexpected message {message!r}")
 
@@ -101,6 +106,7 @@ class RosterActor(BaseActor):
         peers.tracker.tell(RosterPolled(members, first))
         peers.reconciler.tell(RosterPolled(members, first))
         peers.view.tell(ViewRoster(self.group, members, now))
+        self.members = members
         ids = frozenset(m.membership_id for m in members)
         if ids != self.ids:
             self.ids = ids

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import Poll, RefreshStats, RosterChanged, ViewStats
+from clanactors.actors.messages import Poll, RefreshStats, ResendRoster, RosterChanged, ViewStats
 from clanactors.bungie.errors import (
     BadRequestError,
     BungieError,
@@ -47,6 +47,9 @@ class StatsActor(BaseActor):
             self.fetched = load_stats(session)
         if self.fetched:
             self.ctx.peers.view.tell(ViewStats(dict(self.fetched)))
+        # Restarted after a crash, it missed the roster: ask for it (at a first start
+        # the roster has not polled yet and sends it once it has).
+        self.ctx.peers.roster.tell(ResendRoster())
 
     def handle(self, message: Any) -> Any:
         match message:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clanactors.actors import member as member_module
 from clanactors.actors import recorder as recorder_module
@@ -114,3 +114,72 @@ def test_a_restart_storm_is_contained(
     assert calls[victim] > 9  # tried again after the pause: never given up for good
     others = [m for m in h.system.snapshot().members["online"] if m["membershipId"] != victim]
     assert others, "the rest of the clan is still followed"
+
+
+@pytest.mark.parametrize(
+    ("error", "times"),
+    [
+        (RuntimeError("a bug at start"), 1),
+        (OperationalError("SELECT", {}, Exception("the database is starting up")), 8),
+    ],
+    ids=["bug", "database-down-at-start"],
+)
+def test_an_actor_that_fails_at_its_start_is_restarted_and_reported(
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    times: int,
+) -> None:
+    """Pykka calls no on_failure when on_start raises: before, such an actor was gone for
+    good and nothing said so. A database that cannot answer at start is retried at the
+    database pace for as long as it takes (eight tries here: past the storm intensity)."""
+    from clanactors.actors import stats as stats_module
+
+    real = stats_module.StatsActor.started
+    raised = Counter[str]()
+
+    def flaky(self):  # type: ignore[no-untyped-def]
+        if raised["n"] < times:
+            raised["n"] += 1
+            raise error
+        return real(self)
+
+    monkeypatch.setattr(stats_module.StatsActor, "started", flaky)
+    h = harness
+    h.start()
+    assert raised["n"] == 1
+    assert h.system.ctx.health.view().down == ("stats",)
+    h.run(12 * times, step=2)
+    assert raised["n"] == times
+    health = h.system.ctx.health.view()
+    assert health.down == () and health.restarts_by_actor == {"stats": times}
+    assert h.system.ctx.peers.stats.ref is not None and h.system.ctx.peers.stats.ref.is_alive()
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("Unhandled exception" in m for m in messages)  # pykka's copy dropped
+    if isinstance(error, OperationalError):
+        assert not any("keeps crashing" in m or "crashed while" in m for m in messages)
+    else:
+        crashes = [m for m in messages if "crashed while handling starting" in m]
+        assert len(crashes) == 1 and "a bug at start" in crashes[0]
+    # The stats actor works after its late start: the clan's stats get fetched.
+    h.run(120, step=5)
+    assert h.system.snapshot().stats.get("membersCounted", 0) > 0
+
+
+def test_a_crash_of_an_actor_that_is_not_ours_keeps_its_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import pykka
+
+    from clanactors.actors.base import quiet_pykka_failures
+
+    class Outsider(pykka.ThreadingActor):
+        def on_receive(self, message: object) -> None:
+            raise RuntimeError("an outsider's bug")
+
+    quiet_pykka_failures()
+    ref = Outsider.start()
+    ref.tell("boom")
+    assert ref.actor_stopped.wait(5)
+    assert any("Unhandled exception" in r.getMessage() for r in caplog.records)
