@@ -62,8 +62,9 @@ def iso(text: str) -> datetime:
 class Sim:
     """The simulated Bungie API at PACE, in this process, spoken to over HTTP only."""
 
-    def __init__(self, seed: int = 7, pace: float = PACE) -> None:
-        self.running = RunningSimulator(Simulator(seed=seed, clock=ScaledClock(pace))).start()
+    def __init__(self, seed: int = 7, pace: float = PACE, members: int = 100) -> None:
+        world = Simulator(seed=seed, members=members, clock=ScaledClock(pace))
+        self.running = RunningSimulator(world).start()
         self.url = self.running.url
         self.clan_id = requests.get(f"{self.url}/sim/clan", timeout=5).json()["groupId"]
 
