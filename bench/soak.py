@@ -1,6 +1,6 @@
 """A week of simulated uptime: does anything the app keeps grow with it?
 
-    python bench/soak.py [--days 7] [--seed 7] [--members 100] [--step 30]
+    python bench/soak.py [--days 7] [--seed 7] [--members 100] [--step 30] [--trace]
 
 Runs the simulated clan and the real actor system on one hand-stepped clock (the rig of
 bench/bungie_calls.py: simulated Bungie API over loopback, SQLite in a temp folder) at the
@@ -21,7 +21,17 @@ stats), hence day 2 as the reference. It prints figures; it asserts nothing.
 
 The step is how far the clock moves between two settles. Profiles are polled every 30 s,
 so a step of 30 s or less keeps every poll (several due messages in one step simply go out
-together); a coarser step skips polls and no longer shows the app's real work.
+together); a coarser step skips polls and no longer shows the app's real work. Step 30 is
+the coarsest that keeps them all: the same Bungie calls as step 15 in 80% of its wall time.
+Even so, a simulated day is some 34,000 Bungie calls and 260-290 s of CPU (the app's real
+work, the simulator's answers included), 5-8 minutes of wall time on a shared two-core
+machine, so the week takes 35-55 minutes; `--days 3` shows a trend in 15-25. `--step 60`
+is a third quicker but polls every member once a minute (40% fewer calls): it measures
+another app. `--day` shortens the "day" for a quick try.
+
+`--trace` runs tracemalloc and prints where the memory Python allocated grew between the end
+of day 2 and the last day, by file and by line (it slows the run and inflates RSS): for
+growth that is not an app object, such as strings and bytes, or the simulator's.
 """
 
 from __future__ import annotations
@@ -29,12 +39,15 @@ from __future__ import annotations
 import argparse
 import gc
 import shutil
+import sysconfig
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import clanactors
 from clanactors.actors.system import ActorSystem
 from clanactors.testing.rig import Rig
 
@@ -179,6 +192,33 @@ def growth(samples: list[Sample], count: int) -> list[str]:
     return lines
 
 
+def short(filename: str) -> str:
+    """A source file's path from its package root: clanactors/..., sqlalchemy/..."""
+    roots = [
+        str(Path(clanactors.__file__).parent.parent),
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["stdlib"],
+    ]
+    for root in roots:
+        if filename.startswith(root + "/"):
+            return filename[len(root) + 1 :]
+    return filename
+
+
+def traced_growth(base: tracemalloc.Snapshot, last: tracemalloc.Snapshot) -> list[str]:
+    """Where the memory Python allocated grew between two snapshots: by file, then by line."""
+    lines = []
+    for key, count in (("filename", 12), ("lineno", 12)):
+        lines.append(f"memory grown since day 2, by {key} (tracemalloc, KB):")
+        for stat in last.compare_to(base, key)[:count]:
+            place = stat.traceback[0]
+            where = short(place.filename) + (f":{place.lineno}" if key == "lineno" else "")
+            lines.append(
+                f"  {stat.size_diff / 1024:>+9.0f} KB {stat.count_diff:>+8,} blocks  {where}"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--days", type=int, default=7, help="simulated days to run")
@@ -197,7 +237,16 @@ def main() -> None:
     parser.add_argument("--roster-interval", type=float, default=60.0)
     parser.add_argument("--top", type=int, default=8, help="app types listed under each row")
     parser.add_argument("--tolerance", type=float, default=0.05)
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace allocations (slower, more RSS) and print where memory grew after day 2",
+    )
     args = parser.parse_args()
+
+    if args.trace:
+        tracemalloc.start()
+    snapshots: dict[int, tracemalloc.Snapshot] = {}
 
     folder = Path(tempfile.mkdtemp(prefix="clanactors-soak-"))
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -233,6 +282,10 @@ def main() -> None:
         calls, before = rig.requests().total(), calls
         samples.append(sample(system, day, cpu, wall, calls - before))
         print(row(samples[-1], args.top), flush=True)
+        if args.trace and (day == 2 or day == args.days):
+            snapshots[day] = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(False, tracemalloc.__file__)]
+            )
 
     rig.close()
     shutil.rmtree(folder, ignore_errors=True)
@@ -244,6 +297,10 @@ def main() -> None:
     )
     for line in [*growth(samples, 12), "", *verdict(samples, args.tolerance)]:
         print(line)
+    if 2 in snapshots and args.days > 2:
+        print()
+        for line in traced_growth(snapshots[2], snapshots[args.days]):
+            print(line)
 
 
 if __name__ == "__main__":
