@@ -73,15 +73,17 @@ def run(settings: Settings, verbose: bool = False) -> int:
         # a bad setting is the one line the user sees.
         with held_until_started(verbose):
             not_up = not_up_yet(db.engine)
+            if not_up is None:
+                settings, simulator, client = _start_checks(settings, db)
         if not_up is not None:
             # A database that is merely not up yet (a reboot where it starts after the
             # app) is waited for, not a reason to exit.
             waited = asyncio.run(_wait_for_database(settings, db, not_up))
             if waited is None:
                 return 0  # stopped while waiting
-            settings = waited
-        with held_until_started(verbose):
-            settings, simulator, client = _start_checks(settings, db)
+            with held_until_started(verbose):
+                settings, simulator, client = _start_checks(waited, db)
+        assert client is not None
         asyncio.run(_serve(settings, db, client))
     finally:
         if client is not None:
