@@ -105,3 +105,29 @@ def test_parse_since_units() -> None:
     assert parse_since("90m", now) == now - timedelta(minutes=90)
     assert parse_since("2026-11-28T00:00:00Z", now) == datetime(2026, 11, 28, tzinfo=UTC)
     assert parse_since("2026-11-28", now) == datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_member_names_match_ignoring_case_and_accents(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zoe, lukasz = "4611686018400000003", "4611686018400000004"
+    migrate(database_url)
+    db = Database(database_url)
+    with db.session() as s:
+        for mid, name in ((zoe, "Zoë Ñandú"), (lukasz, "Łukasz")):
+            s.add(
+                Member(
+                    membership_id=mid,
+                    membership_type=3,
+                    display_name=name,
+                    bungie_name=f"{name}#0042",
+                    rank="Member",
+                    updated_at=NOW,
+                )
+            )
+            record_event(s, events.member_joined(mid, name, NOW - timedelta(days=1)), NOW)
+    db.dispose()
+    for typed, who in (("Zoe", zoe), ("ZOË", zoe), ("nandu", zoe), ("LUKASZ", lukasz)):
+        assert main(["events", "--database-url", database_url, "--json", "--member", typed]) == 0
+        found = json.loads(capsys.readouterr().out)
+        assert [e["members"] for e in found] == [[who]], typed
