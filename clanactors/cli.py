@@ -227,7 +227,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if args.pace <= 0:
         raise UsageError("--pace must be positive")
     return run_standalone(
-        host=args.host, port=args.port, seed=args.seed, members=args.members, pace=args.pace
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        members=args.members,
+        pace=args.pace,
+        hostile_names=args.hostile_names,
     )
 
 
@@ -261,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="simulated seconds per real second (default 1: real time)",
+    )
+    sim.add_argument(
+        "--hostile-names",
+        action="store_true",
+        help="give three members markup for a name (<b>Bold</b>, <svg/onload=...>) to test "
+        "escaping; the demo clan never has them",
     )
     sim.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sim.set_defaults(func=cmd_sim)
