@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("sim", help="serve the simulated Bungie API alone")
     sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=8001, help="listen port (default 8001)")
+    sim.add_argument("--port", type=int, default=8100, help="listen port (default 8100)")
     sim.add_argument(
         "--seed", type=int, default=7, help="the world's seed: the same seed, the same clan"
     )
