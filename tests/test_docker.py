@@ -97,10 +97,12 @@ def operator_env(**values: str) -> dict[str, str]:
     return env
 
 
-def env_in(python: Path, **values: str) -> dict[str, str]:
-    """The image's environment: its ENV, its Python first on PATH, and `values`."""
+def env_in(python: Path, data: Path, **values: str) -> dict[str, str]:
+    """The image's environment: its ENV (with /data where the test keeps it), its Python
+    first on PATH, and `values`."""
     path = f"{python / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    return operator_env(**{**image_env(), "PATH": path, **values})
+    image = {k: v.replace("/data", str(data)) for k, v in image_env().items()}
+    return operator_env(**{**image, "PATH": path, **values})
 
 
 @dataclass
@@ -111,7 +113,7 @@ class Image:
     requirements: list[str]
 
     def env(self, **values: str) -> dict[str, str]:
-        return env_in(self.python, **values)
+        return env_in(self.python, self.data, **values)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
             done = subprocess.run(
                 ["sh", "-c", command],
                 cwd=workdir,
-                env=env_in(python),
+                env=env_in(python, data),
                 capture_output=True,
                 text=True,
             )

@@ -9,8 +9,10 @@ operator commands are run in a folder holding both the clan's and the demo's dat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import queue
 import re
 import shutil
 import signal
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,7 +106,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 class Shell:
-    """A pasted block running in bash, in its own process group, read line by line."""
+    """A pasted block running in bash, in its own process group; its output is read on a
+    thread, so a block that hangs fails the test instead of hanging it."""
 
     def __init__(self, script: str, cwd: Path, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
@@ -116,15 +120,25 @@ class Shell:
             text=True,
             start_new_session=True,
         )
+        self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # the output ended
 
     def wait_for(self, words: str, limit: float) -> str:
         """Read until a line holds `words`; the output so far, or fail naming it."""
-        assert self.proc.stdout is not None
         deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line and self.proc.poll() is not None:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
                 break
             self.seen.append(line)
             if words in line:
@@ -132,7 +146,8 @@ class Shell:
         raise AssertionError(f"no {words!r} in:\n" + "".join(self.seen)[-4000:])
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
+        """Stop the block and whatever it started in the background."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGTERM)
         return self.proc.wait(30)
 
@@ -219,7 +234,7 @@ def stock_postgres() -> Iterator[StockPostgres]:
 
 
 def test_the_postgresql_recipe_works_on_a_stock_debian_server(
-    stock_postgres: StockPostgres, tmp_path: Path
+    stock_postgres: StockPostgres,
 ) -> None:
     recipe = block_starting(POSTGRES)
     password = "Tr0ub4dor3"
@@ -228,7 +243,7 @@ def test_the_postgresql_recipe_works_on_a_stock_debian_server(
     script = sudo + recipe.replace("PASSWORD", password) + "clanactors migrate\n"
     done = subprocess.run(
         ["bash", "-c", "set -e\n" + script],
-        cwd=tmp_path,
+        cwd=stock_postgres.dir,  # a folder the user `postgres` may enter too
         env=clean_env(PGHOST=str(stock_postgres.dir), PGPORT=str(stock_postgres.port)),
         input=f"{password}\n{password}\n",  # --pwprompt asks twice (no terminal: stdin)
         capture_output=True,
