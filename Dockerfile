@@ -4,7 +4,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE_URL=sqlite:////data/clanactors.db \
     CLANACTORS_HOST=0.0.0.0 \
     CLANACTORS_PORT=8000
 
@@ -23,6 +22,9 @@ RUN pip install --no-deps . && rm -rf /src
 
 RUN useradd --create-home --uid 10001 clanactors && mkdir /data && chown clanactors /data
 USER clanactors
+# The databases are the defaults, in the current folder: /data/clanactors.db for the clan,
+# /data/clanactors-demo.db for the demo (no API key), so the demo never claims the clan's.
+# PostgreSQL users set DATABASE_URL (see compose.yaml).
 WORKDIR /data
 VOLUME ["/data"]
 

@@ -151,6 +151,12 @@ def _start_checks(
     simulator = None
     demo = settings.demo  # before the simulator's key is filled in
     if demo:
+        if settings.clan_id:  # a key that did not reach the process (`docker run -e KEY`)
+            log.warning(
+                "CLAN_ID %s is set but BUNGIE_API_KEY is not: running the demo, on %s",
+                settings.clan_id,
+                safe_url(settings.database_url),
+            )
         simulator = start_in_thread()
         root = f"{simulator.url}/Platform"
         settings = replace(

@@ -5,17 +5,27 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
 
 from clanactors import __version__
 from clanactors.clock import utc_iso
-from clanactors.config import SETTINGS, ConfigError, Settings, load_settings
+from clanactors.config import (
+    DEFAULT_DATABASE_URL,
+    DEMO_DATABASE_URL,
+    SETTINGS,
+    ConfigError,
+    Settings,
+    load_settings,
+)
 from clanactors.events import KINDS
 from clanactors.logs import setup_logging
 
@@ -40,18 +50,71 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run(settings, verbose=args.verbose)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file behind an SQLite URL (relative to the current folder), or None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def operator_database(args: argparse.Namespace, settings: Settings, *, reading: bool) -> str:
+    """The database `events` and `migrate` work on: the one `clanactors serve` uses.
+
+    DATABASE_URL (or --database-url) when set. Otherwise the server's default in this
+    folder, whatever this shell holds: the key usually lives in the service's environment,
+    not the operator's, so the demo's default does not apply here. That is `clanactors.db`
+    (the clan's), or the demo's `clanactors-demo.db` when it is the only one here. Reading
+    never creates a database: a missing one is an error naming what was looked for.
+    """
+    explicit = args.database_url is not None or os.environ.get("DATABASE_URL") is not None
+    if explicit:
+        source = "--database-url" if args.database_url is not None else "DATABASE_URL"
+        url = settings.database_url
+        path = sqlite_file(url)
+        if reading and path is not None and not path.is_file():
+            raise ConfigError(
+                f"{source}: there is no database at {url} ({path.resolve()} does not exist); "
+                "give the one `clanactors serve` uses"
+            )
+        return url
+    clan_url, demo_url = DEFAULT_DATABASE_URL, DEMO_DATABASE_URL
+    clan_file, demo_file = sqlite_file(clan_url), sqlite_file(demo_url)
+    assert clan_file is not None and demo_file is not None
+    if clan_file.is_file() or not reading:
+        if demo_file.is_file():
+            _note(
+                f"DATABASE_URL is not set: using the clan's {clan_url}; the demo's "
+                f"{demo_file} is here too (--database-url {demo_url} for it)"
+            )
+        return clan_url
+    if demo_file.is_file() and not settings.api_key:
+        _note(f"DATABASE_URL is not set: using the demo's {demo_url} (there is no {clan_file})")
+        return demo_url
+    raise ConfigError(
+        f"DATABASE_URL is not set and {Path.cwd()} holds no clanactors database (neither "
+        f"{clan_file} nor {demo_file}): run this in the folder `clanactors serve` runs in, "
+        "or set DATABASE_URL to the database it uses"
+    )
+
+
+def _note(text: str) -> None:
+    print(f"clanactors: {text}", file=sys.stderr)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from clanactors.store.db import Database, check_connection, migrate, safe_url
 
     settings = _settings_from(args)
     setup_logging(args.verbose)
-    db = Database(settings.database_url)
+    url = operator_database(args, settings, reading=False)
+    db = Database(url)
     try:
         check_connection(db.engine)
-        migrate(settings.database_url)
+        migrate(url)
     finally:
         db.dispose()
-    log.info("database %s is at the newest schema", safe_url(settings.database_url))
+    log.info("database %s is at the newest schema", safe_url(url))
     return 0
 
 
@@ -73,28 +136,35 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    from clanactors.store.db import Database, check_connection
+    from clanactors.store.db import Database, check_connection, safe_url
     from clanactors.store.eventlog import EventFilter, find_events
+    from clanactors.store.models import Clan
+    from clanactors.store.roster import describe
 
     settings = _settings_from(args)
     since = parse_since(args.since) if args.since else None
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    db = Database(settings.database_url)
+    url = operator_database(args, settings, reading=True)
+    db = Database(url)
     try:
         check_connection(db.engine)
-        if not inspect(db.engine).has_table("events"):
+        tables = inspect(db.engine)
+        if not tables.has_table("events"):
             raise ConfigError(
-                "DATABASE_URL: no event log in this database yet (run `clanactors migrate` "
+                f"{safe_url(url)} holds no event log yet (run `clanactors migrate` "
                 "or `clanactors serve` first)"
             )
         with db.session() as session:
+            clan = session.scalars(select(Clan)).first() if tables.has_table("clan") else None
             found = find_events(
                 session,
                 EventFilter(kind=args.kind, member=args.member, since=since, limit=args.limit),
             )
     finally:
         db.dispose()
+    owner = describe(clan.group_id, clan.demo) if clan is not None else "no clan yet"
+    _note(f"reading {safe_url(url)} ({owner})")
     if args.json:
         json.dump([e.to_json() for e in found], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -157,7 +227,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     if args.pace <= 0:
         raise UsageError("--pace must be positive")
     return run_standalone(
-        host=args.host, port=args.port, seed=args.seed, members=args.members, pace=args.pace
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        members=args.members,
+        pace=args.pace,
+        hostile_names=args.hostile_names,
     )
 
 
@@ -181,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("sim", help="serve the simulated Bungie API alone")
     sim.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=8001, help="listen port (default 8001)")
+    sim.add_argument("--port", type=int, default=8100, help="listen port (default 8100)")
     sim.add_argument(
         "--seed", type=int, default=7, help="the world's seed: the same seed, the same clan"
     )
@@ -191,6 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="simulated seconds per real second (default 1: real time)",
+    )
+    sim.add_argument(
+        "--hostile-names",
+        action="store_true",
+        help="give three members markup for a name (<b>Bold</b>, <svg/onload=...>) to test "
+        "escaping; the demo clan never has them",
     )
     sim.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sim.set_defaults(func=cmd_sim)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_API_ROOT = "https://www.bungie.net/Platform"
 DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
 DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
-# The demo never touches the file a real clan will use (CONTRACT §1).
+# The demo never touches the file a real clan will use (README "Running it for your clan").
 DEMO_DATABASE_URL = "sqlite:///clanactors-demo.db"
 DEFAULT_DISCORD_KINDS = ("member_joined", "member_left", "activity_cleared")
 # Discord's execute-webhook URL; the last part is a secret token. Plain http is accepted

@@ -1,8 +1,8 @@
 """Events are data: what happened in the clan, with a deterministic dedupe key.
 
-One constructor per kind of CONTRACT §5. The dedupe key names the happening itself, not
-the moment we noticed it, so a restart, a retry or two members reporting the same
-instance always produce the same key and the store records it once.
+One constructor per event kind (README "The event log"). The dedupe key names the
+happening itself, not the moment we noticed it, so a restart, a retry or two members
+reporting the same instance always produce the same key and the store records it once.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Event:
             raise ValueError("occurred_at must be timezone-aware")
 
     def to_json(self, event_id: int | None = None) -> dict[str, Any]:
-        """The `Event` object of CONTRACT §3-§5."""
+        """The `Event` object of the API, the WebSocket and the CLI's --json."""
         return {
             "id": event_id,
             "kind": self.kind,
@@ -158,7 +158,7 @@ def activity_finished(
     """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
     ids = _sorted_ids(members)
     who = join_names([members[i] for i in ids])
-    # Read by players: a clear says so, anything else says it was not one (CONTRACT §5).
+    # Read by players: a clear says so, anything else says it was not one.
     text = (
         f"{who} cleared {activity.name}"
         if cleared

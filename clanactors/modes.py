@@ -1,5 +1,5 @@
 """Display names of activity modes (DestinyActivityModeType), from Bungie's
-DestinyActivityModeDefinition (shared/bungie/activities.json): static, like the enum."""
+DestinyActivityModeDefinition (clanactors/sim/data/activities.json): static, like the enum."""
 
 from __future__ import annotations
 

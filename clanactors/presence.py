@@ -1,4 +1,4 @@
-"""What one profile poll says a member is doing: the live-state recipe of API-NOTES §4."""
+"""What one profile poll says a member is doing, from its transitory and activity data."""
 
 from __future__ import annotations
 

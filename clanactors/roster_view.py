@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clanactors.clock import utc_iso
+from clanactors.names import name_matches
 
 RANKS = ("Beginner", "Member", "Admin", "ActingFounder", "Founder")
 DEFAULT_INACTIVE_DAYS = 30
@@ -43,7 +44,7 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def roster_row(member: dict[str, Any], now: datetime) -> RosterRow:
-    """One row from a snapshot member (CONTRACT §3 `Member`)."""
+    """One row from a snapshot member (the API's `Member`, README "What it serves")."""
     joined = _moment(member.get("joinedAt"))
     stats = member.get("stats") or {}
     return RosterRow(
@@ -92,14 +93,12 @@ def is_inactive(row: RosterRow, days: int, now: datetime) -> bool:
 
 
 def select_rows(rows: Iterable[RosterRow], query: RosterQuery, now: datetime) -> list[RosterRow]:
-    needle = query.search.casefold().strip()
+    needle = query.search.strip()
     chosen = [
         r
         for r in rows
         if (query.rank is None or r.rank == query.rank)
-        and (
-            not needle or needle in r.bungie_name.casefold() or needle in r.display_name.casefold()
-        )
+        and (not needle or name_matches(needle, r.bungie_name, r.display_name))
         and (query.inactive_days is None or is_inactive(r, query.inactive_days, now))
     ]
     key = SORT_KEYS[query.sort]

@@ -1,4 +1,4 @@
-"""The contract's JSON for the clan view (CONTRACT §3, §4), written in one place.
+"""The JSON of the clan view (API and WebSocket, README "What it serves"), in one place.
 
 `state_of` turns a typed `Snapshot` into a `ClanState`: the shapes the JSON API, the page
 render and the WebSocket all serve. `patch_between` is what changed from one state to the
@@ -121,7 +121,7 @@ def sort_members(members: list[Json], updated_at: str | None) -> Json:
 
 @dataclass(frozen=True)
 class ClanState:
-    """One snapshot in the contract's shapes (CONTRACT §3): what is served from memory."""
+    """One snapshot in the API's shapes: what is served from memory."""
 
     version: int
     clan: Json

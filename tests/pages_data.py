@@ -134,7 +134,7 @@ class ClanLog:
                 record_event(session, member_offline(membership_id, name, end), end)
 
     def member_json(self, m: RosterMember) -> dict[str, Any]:
-        """The snapshot's member (CONTRACT §3 `Member`)."""
+        """The snapshot's member (the API's `Member`)."""
         return {
             "membershipId": m.membership_id,
             "membershipType": m.membership_type,

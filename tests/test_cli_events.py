@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from clanactors.cli import main, parse_since
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import record_event
 from clanactors.store.models import Member
+from clanactors.store.roster import claim_clan
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ALICE = "4611686018400000001"
@@ -94,8 +96,10 @@ def test_bad_since_is_a_usage_error(populated: str, capsys: pytest.CaptureFixtur
 def test_events_on_an_empty_database_says_what_to_do(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    Path(sqlite_url.removeprefix("sqlite:///")).touch()  # a database without tables
     assert main(["events", "--database-url", sqlite_url]) == 2
-    assert "clanactors migrate" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "clanactors migrate" in err and sqlite_url in err
 
 
 def test_parse_since_units() -> None:
@@ -105,3 +109,111 @@ def test_parse_since_units() -> None:
     assert parse_since("90m", now) == now - timedelta(minutes=90)
     assert parse_since("2026-11-28T00:00:00Z", now) == datetime(2026, 11, 28, tzinfo=UTC)
     assert parse_since("2026-11-28", now) == datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_member_names_match_ignoring_case_and_accents(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zoe, lukasz = "4611686018400000003", "4611686018400000004"
+    migrate(database_url)
+    db = Database(database_url)
+    with db.session() as s:
+        for mid, name in ((zoe, "Zoë Ñandú"), (lukasz, "Łukasz")):
+            s.add(
+                Member(
+                    membership_id=mid,
+                    membership_type=3,
+                    display_name=name,
+                    bungie_name=f"{name}#0042",
+                    rank="Member",
+                    updated_at=NOW,
+                )
+            )
+            record_event(s, events.member_joined(mid, name, NOW - timedelta(days=1)), NOW)
+    db.dispose()
+    for typed, who in (("Zoe", zoe), ("ZOË", zoe), ("nandu", zoe), ("LUKASZ", lukasz)):
+        assert main(["events", "--database-url", database_url, "--json", "--member", typed]) == 0
+        found = json.loads(capsys.readouterr().out)
+        assert [e["members"] for e in found] == [[who]], typed
+
+
+# ----------------------------------------------- which database the operator commands use
+
+
+def clan_database(path: Path, clan_id: str, demo: bool, who: str) -> None:
+    """A database as `serve` leaves it: migrated, claimed for a clan, one event."""
+    url = f"sqlite:///{path}"
+    migrate(url)
+    db = Database(url)
+    with db.session() as s:
+        claim_clan(s, clan_id, demo, NOW)
+        record_event(s, events.member_joined(ALICE, who, NOW - timedelta(days=1)), NOW)
+    db.dispose()
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The operator's shell: in the server's folder, without the service's environment."""
+    for name in ("DATABASE_URL", "BUNGIE_API_KEY", "CLAN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def texts(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    code = main(["events", "--json", *args])
+    out, err = capsys.readouterr()
+    return code, [e["text"] for e in json.loads(out)] if code == 0 else [], err
+
+
+def test_events_reads_the_clan_database_here_not_the_demo(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clan_database(folder / "clanactors.db", "3074427", False, "Real Alice")
+    code, found, err = texts(capsys)
+    assert code == 0 and found == ["Real Alice joined the clan"]
+    assert "sqlite:///clanactors.db" in err and "the real clan 3074427" in err
+    assert not (folder / "clanactors-demo.db").exists()  # reading creates nothing
+
+    clan_database(folder / "clanactors-demo.db", "6433012", True, "Demo Alice")
+    code, found, err = texts(capsys)
+    assert code == 0 and found == ["Real Alice joined the clan"]
+    assert "clanactors-demo.db is here too" in err
+
+
+def test_events_reads_the_demo_database_when_it_is_the_only_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clan_database(folder / "clanactors-demo.db", "6433012", True, "Demo Alice")
+    code, found, err = texts(capsys)
+    assert code == 0 and found == ["Demo Alice joined the clan"]
+    assert "the demo's sqlite:///clanactors-demo.db" in err
+    assert not (folder / "clanactors.db").exists()
+
+
+def test_events_without_a_database_names_both_candidates_and_creates_none(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = texts(capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "clanactors.db" in err and "clanactors-demo.db" in err and "DATABASE_URL" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_events_on_a_missing_file_says_so_and_creates_none(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = texts(capsys, "--database-url", "sqlite:///elsewhere.db")
+    assert code == 2 and "sqlite:///elsewhere.db" in err and "does not exist" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_migrate_without_database_url_migrates_the_clan_database(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clan_database(folder / "clanactors-demo.db", "6433012", True, "Demo Alice")
+    assert main(["migrate"]) == 0
+    assert (folder / "clanactors.db").is_file()
+    assert main(["events"]) == 0
+    out, err = capsys.readouterr()
+    assert "no events" in out and "sqlite:///clanactors.db (no clan yet)" in err

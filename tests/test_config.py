@@ -21,7 +21,7 @@ README = Path(__file__).parent.parent / "README.md"
 def test_defaults_are_the_contract() -> None:
     s = load_settings({})
     assert s.demo
-    # The demo never touches the file a real clan will use (CONTRACT §1).
+    # The demo never touches the file a real clan will use.
     assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8000, "sqlite:///clanactors-demo.db")
     real = load_settings({"BUNGIE_API_KEY": KEY, "CLAN_ID": "1"})
     assert real.database_url == "sqlite:///clanactors.db"

@@ -1,5 +1,6 @@
-"""Several `serve` processes on one PostgreSQL database (CONTRACT §7): one polls, every one
-serves pages and live events, and another takes over when the poller dies."""
+"""Several `serve` processes on one PostgreSQL database (README "Several processes"): one
+polls, every one serves pages and live events, and another takes over when the poller
+dies."""
 
 from __future__ import annotations
 

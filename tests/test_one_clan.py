@@ -1,4 +1,5 @@
-"""A database belongs to one clan, and the demo world does not invent (CONTRACT §1)."""
+"""A database belongs to one clan, and the demo world does not invent (README "Running it
+for your clan", "The simulated Bungie API")."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
 from clanactors.clock import FakeClock
+from clanactors.config import ConfigError
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import events_after
 from clanactors.store.models import Member
+from clanactors.store.roster import claim_clan
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -50,7 +55,10 @@ def test_another_clan_on_the_same_database_exits_2_naming_both(sqlite_url: str) 
         assert first.wait(15) == 0
         # Another clan, or the demo, on this database: refused before anything is served.
         demo = _env(DATABASE_URL=sqlite_url, CLANACTORS_PORT="0")
-        for env, other in ((real(theirs), f"clan {theirs.clan_id}"), (demo, "the demo clan")):
+        for env, other in (
+            (real(theirs), f"not the real clan {theirs.clan_id}"),
+            (demo, "not the demo's simulated clan"),
+        ):
             result = subprocess.run(
                 [sys.executable, "-m", "clanactors", "serve"],
                 env=env,
@@ -60,7 +68,7 @@ def test_another_clan_on_the_same_database_exits_2_naming_both(sqlite_url: str) 
             )
             assert result.returncode == 2, result.stderr
             (line,) = result.stderr.strip().splitlines()
-            assert f"holds clan {ours.clan_id}" in line and "DATABASE_URL" in line, line
+            assert f"holds the real clan {ours.clan_id}" in line and "DATABASE_URL" in line, line
             assert other in line, line
     finally:
         ours.stop()
@@ -141,3 +149,23 @@ def test_a_restarted_demo_records_only_what_happened_meanwhile(tmp_path: Path) -
     for stored_event in membership:
         kind = "joined" if stored_event.event.kind == "member_joined" else "left"
         assert (kind, stored_event.event.members) in truth_keys, stored_event.event.text
+
+
+def test_the_refusal_says_demo_and_real_plainly(sqlite_url: str) -> None:
+    """The demo's clan and a real clan may carry the same number: the words tell them apart."""
+    migrate(sqlite_url)
+    db = Database(sqlite_url)
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            claim_clan(session, "6433012", True, now)
+        with pytest.raises(ConfigError) as refused, db.session() as session:
+            claim_clan(session, "6433012", False, now)
+        message = str(refused.value)
+        assert "holds the demo's simulated clan 6433012, not the real clan 6433012" in message
+        assert "database of its own" in message
+        with pytest.raises(ConfigError) as refused, db.session() as session:
+            claim_clan(session, "777", True, now)
+        assert "not the demo's simulated clan 777" in str(refused.value)
+    finally:
+        db.dispose()

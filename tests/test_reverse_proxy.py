@@ -86,6 +86,10 @@ def test_two_processes_behind_nginx(nginx_binary: str, postgres_url: str, tmp_pa
             page = requests.get(f"{url}/", timeout=10)
             assert page.status_code == 200 and "Content-Security-Policy" in page.headers
             assert requests.get(f"{url}/api/members", timeout=10).json()["online"] is not None
+        # /metrics is not for the public: nginx refuses it; each process serves its own.
+        assert requests.get(f"{url}/metrics", timeout=10).status_code == 403
+        direct = requests.get(f"http://127.0.0.1:{first.port}/metrics", timeout=10)
+        assert direct.status_code == 200 and "clanactors_" in direct.text
         ws = websocket.create_connection(f"ws://127.0.0.1:{listen}/ws", timeout=10)
         assert json.loads(ws.recv())["type"] == "snapshot"
         ws.close()

@@ -1,9 +1,9 @@
 """Raw Bungie JSON in, typed records out. Nothing past this module indexes raw payloads.
 
-Field names and conventions follow `shared/bungie/API-NOTES.md`: int64 ids are strings,
-hashes are ints, stat values sit in `{"basic": {"value": ...}}`, unset dates are sentinels.
-A private component is an explicit `None` plus a flag, never a KeyError. A payload that
-lacks what the spec promises raises `ResponseShapeError`.
+Field names and conventions follow Bungie's OpenAPI spec (tests/data/bungie/openapi.json):
+int64 ids are strings, hashes are ints, stat values sit in `{"basic": {"value": ...}}`,
+unset dates are sentinels. A private component is an explicit `None` plus a flag, never
+a KeyError. A payload that lacks what the spec promises raises `ResponseShapeError`.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ class ProfileState:
 
     @property
     def appears_online(self) -> bool | None:
-        """The live signal of API-NOTES §4: transitory present without the Offline bit."""
+        """The live signal: transitory data present without the Offline bit."""
         if self.transitory is None:
             return None
         return not self.transitory.offline
@@ -359,7 +359,7 @@ class HistoryEntry:
 
     @property
     def cleared(self) -> bool:
-        """CONTRACT §5: completed == 1 and completionReason == 0."""
+        """A clear: completed == 1 and completionReason == 0 (README "The event log")."""
         return self.completed and self.completion_reason == 0
 
     @property
@@ -430,7 +430,7 @@ class PgcrEntry:
 
     @property
     def cleared(self) -> bool:
-        """CONTRACT §5: completed == 1 and completionReason == 0."""
+        """A clear: completed == 1 and completionReason == 0 (README "The event log")."""
         return self.completed and self.completion_reason == 0
 
 

@@ -1,1 +1,1 @@
-"""Discord: the feed posted to execute-webhook URLs (CONTRACT §8)."""
+"""Discord: the feed posted to execute-webhook URLs (README "Discord")."""

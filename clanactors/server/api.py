@@ -1,5 +1,6 @@
-"""The JSON API (CONTRACT §3). Clan state comes from the hub's in-memory snapshot; PGCRs,
-member history and the feed come from the database, off the IOLoop thread."""
+"""The JSON API (README "What it serves"). Clan state comes from the hub's in-memory
+snapshot; PGCRs, member history and the feed come from the database, off the IOLoop
+thread."""
 
 from __future__ import annotations
 
@@ -171,7 +172,7 @@ class FeedHandler(ApiHandler):
 
 
 class HealthHandler(ApiHandler):
-    """CONTRACT §3: the truth about Bungie, the database, the roster and recording."""
+    """`/healthz`: the truth about Bungie, the database, the roster and recording."""
 
     async def get(self) -> None:
         ctx = self.ctx
@@ -231,7 +232,7 @@ class HealthHandler(ApiHandler):
                     "active": polling,
                     "reason": health.not_polling if health else "this process does not poll",
                 },
-                # Discord (CONTRACT §8), once in use: messages owed, webhooks disabled.
+                # Discord, once in use: messages owed, webhooks disabled.
                 **(
                     {"notifications": {"backlog": owed.count, "disabled": list(owed.disabled)}}
                     if owed and owed.used

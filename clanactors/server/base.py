@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 ASCII_INT = re.compile(r"-?[0-9]{1,19}")
 
 
-# CONTRACT §3: scripts from the site itself only (no inline script, no inline handler, no
+# SECURITY.md: scripts from the site itself only (no inline script, no inline handler, no
 # inline style) and no framing. 'self' in connect-src also covers the page's WebSocket to
 # its own host, ws: or wss: alike (CSP Level 3; tests/web/test_csp.py checks Chromium).
 # No member emblems are shown, so no Bungie image host.

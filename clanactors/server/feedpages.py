@@ -1,8 +1,10 @@
 """/feed (the whole event log, newest first, paged by cursor, filtered by kind and
-member) and /feed.atom (Atom 1.0 of the newest 50)."""
+member) and /feed.atom (Atom 1.0 of the newest 50). The member is a membershipId or a
+name, matched ignoring case and accents (names.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -13,9 +15,11 @@ from clanactors.events import KINDS
 from clanactors.server.api import ID
 from clanactors.server.clanpage import ClanDocument, ClanPage
 from clanactors.server.front import twins
+from clanactors.store.eventlog import members_named
 from clanactors.store.reports import FeedQuery, feed_page
 
 PAGE = 50
+MAX_NAME = 64
 ATOM_ENTRIES = 50
 KIND_NAMES = {
     "activity_cleared": "Clears",
@@ -34,9 +38,9 @@ def feed_query(handler: ClanPage, limit: int) -> FeedQuery:
     kind = handler.get_query_argument("kind", "") or None
     if kind is not None and kind not in KINDS:
         raise tornado.web.HTTPError(400, f"kind must be one of {', '.join(KINDS)}")
-    member = handler.get_query_argument("member", "") or None
-    if member is not None and not ID.fullmatch(member):
-        raise tornado.web.HTTPError(400, "member must be a membershipId")
+    member = handler.get_query_argument("member", "").strip() or None
+    if member is not None and len(member) > MAX_NAME:
+        raise tornado.web.HTTPError(400, f"member is longer than {MAX_NAME} characters")
     before = handler.get_query_argument("before", "")
     after = handler.get_query_argument("after", "")
     if before and after:
@@ -50,6 +54,24 @@ def feed_query(handler: ClanPage, limit: int) -> FeedQuery:
     )
 
 
+async def one_member(handler: ClanPage, query: FeedQuery) -> FeedQuery:
+    """The query with a member given by name replaced by that member's id; a name that
+    names nobody, or several members, is a 400 that says so."""
+    if query.member is None or ID.fullmatch(query.member):
+        return query
+    found = await handler.in_db(members_named, query.member)
+    if len(found) == 1:
+        return replace(query, member=found[0].membership_id)
+    if not found:
+        raise tornado.web.HTTPError(400, f"no member is called {query.member!r}")
+    names = ", ".join(sorted(m.bungie_name for m in found)[:5])
+    raise tornado.web.HTTPError(
+        400,
+        f"{len(found)} members match {query.member!r} ({names}{', ...' if len(found) > 5 else ''})"
+        ": give the name with its #code, or the membershipId",
+    )
+
+
 def feed_link(query: FeedQuery, **cursor: int) -> str:
     params = {"kind": query.kind or "", "member": query.member or ""}
     params.update({k: str(v) for k, v in cursor.items()})
@@ -59,7 +81,7 @@ def feed_link(query: FeedQuery, **cursor: int) -> str:
 
 class FeedPage(ClanPage):
     async def get(self) -> None:
-        query = feed_query(self, PAGE)
+        query = await one_member(self, feed_query(self, PAGE))
 
         async def build(now: datetime) -> bytes:
             found = await self.in_db(feed_page, query)
@@ -86,7 +108,7 @@ class FeedAtom(ClanDocument):
     content_type = "application/atom+xml; charset=utf-8"
 
     async def get(self) -> None:
-        query = feed_query(self, ATOM_ENTRIES)
+        query = await one_member(self, feed_query(self, ATOM_ENTRIES))
 
         async def build(now: datetime) -> bytes:
             found = await self.in_db(feed_page, query)

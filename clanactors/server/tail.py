@@ -1,4 +1,5 @@
-"""Keeps a non-polling `serve` process's hub current from the database (CONTRACT §7).
+"""Keeps a non-polling `serve` process's hub current from the database (README "Several
+processes").
 
 The polling process writes events and the newest snapshot to the database and rings
 PostgreSQL NOTIFY; this tail listens on its own thread and hands each doorbell to the

@@ -1,4 +1,4 @@
-"""Real activity and mode definitions (shared/bungie/activities.json) for the simulated world."""
+"""Real activity and mode definitions (data/activities.json) for the simulated world."""
 
 from __future__ import annotations
 

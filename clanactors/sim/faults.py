@@ -2,7 +2,7 @@
 
 Tests flip these from Python while the server runs, harnesses over HTTP (`/sim/faults`);
 every switch is thread-safe. Bungie's own per-IP ceiling (25 requests/s averaged over
-10 s, API-NOTES §9) is on by default, so a client that floods is throttled here as it
+10 s) is on by default, so a client that floods is throttled here as it
 would be there.
 """
 

@@ -78,18 +78,31 @@ _WORDS = (
     "Dawn",
     "Cipher",
 )
-# Names that a page must escape or render carefully: HTML-looking, emoji, accents.
+# Names a page must escape or render carefully (accents, emoji, & " ' <), which still read
+# as names: the demo clan is a showcase. With hostile names (tests, `clanactors sim
+# --hostile-names`) three of them are markup instead, given to the same members, so the
+# clan is otherwise the same.
 SPECIAL_NAMES = (
-    "<b>Bold</b>",
+    "Bold",
     "Zoë Ñandú",
     "🔥Phoenix🔥",
     "Jürgen & Co",
-    "<i>Guardian</i>",
+    "Gilded",
     'Łukasz "The Wall"',
     "Renée 🚀",
     "O'Brien<3",
-    "<svg/onload=alert(1)>",
+    "Sable",
 )
+HOSTILE_NAMES = {
+    "Bold": "<b>Bold</b>",
+    "Gilded": "<i>Guardian</i>",
+    "Sable": "<svg/onload=alert(1)>",
+}
+
+
+def special_names(hostile: bool) -> tuple[str, ...]:
+    """The odd names, with the markup ones when `hostile`."""
+    return tuple(HOSTILE_NAMES.get(n, n) if hostile else n for n in SPECIAL_NAMES)
 
 
 def _id(rng: random.Random, prefix: str) -> str:
@@ -176,6 +189,7 @@ class SimMember(Player):
     rank: int = 2
     joined_at: datetime = datetime(2020, 1, 1)
     private: bool = False
+    special: bool = False  # one of the odd names: stays in the clan, a fixture
     cross_save: bool = False
     prefs: dict[str, float] = field(default_factory=dict)
     prime_hour: int = 20  # UTC hour the member likes to start playing

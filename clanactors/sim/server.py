@@ -55,6 +55,7 @@ class Simulator:
         pgcr_delay: timedelta = timedelta(0),
         faults: Faults | None = None,
         warmup: timedelta = timedelta(days=2),
+        hostile_names: bool = False,
     ) -> None:
         self.world = World(
             seed=seed,
@@ -62,6 +63,7 @@ class Simulator:
             clock=clock or ScaledClock(),
             pgcr_delay=pgcr_delay,
             warmup=warmup,
+            hostile_names=hostile_names,
         )
         self.faults = faults or Faults()
         self.requests: Counter[str] = Counter()  # by endpoint
@@ -511,9 +513,13 @@ def start_in_thread(
     return RunningSimulator(sim, host, port).start()
 
 
-def run_standalone(*, host: str, port: int, seed: int, members: int, pace: float) -> int:
+def run_standalone(
+    *, host: str, port: int, seed: int, members: int, pace: float, hostile_names: bool = False
+) -> int:
     """`clanactors sim`: serve until Ctrl-C / SIGTERM."""
-    sim = Simulator(seed=seed, members=members, clock=ScaledClock(pace))
+    sim = Simulator(
+        seed=seed, members=members, clock=ScaledClock(pace), hostile_names=hostile_names
+    )
 
     def listening(bound: int) -> None:
         world = sim.world.summary()

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from clanactors.sim.people import SPECIAL_NAMES, SimMember, make_member
+from clanactors.sim.people import SimMember, make_member
 
 EPOCH = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 CHUNK = timedelta(days=1)
@@ -193,9 +193,7 @@ class Churn:
                 # Admins, the odd names and the private profiles stay: the odd names and
                 # private members are the demo's (and the tests') fixtures.
                 leavers = [
-                    m
-                    for m in self.in_clan
-                    if m.rank < 3 and m.name not in SPECIAL_NAMES and not m.private
+                    m for m in self.in_clan if m.rank < 3 and not m.special and not m.private
                 ]
                 if leavers:
                     member = self.rng.choice(leavers)

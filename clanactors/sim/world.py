@@ -33,7 +33,6 @@ from clanactors.clock import Clock, RealClock
 from clanactors.sim.catalog import ORBIT_HASH, Catalog, SimActivity, load_catalog
 from clanactors.sim.people import (
     CATEGORIES,
-    SPECIAL_NAMES,
     HistoryRow,
     Player,
     SimCharacter,
@@ -41,6 +40,7 @@ from clanactors.sim.people import (
     Stats,
     make_guest,
     make_member,
+    special_names,
 )
 from clanactors.sim.timeline import (
     EPOCH,
@@ -189,6 +189,7 @@ class World:
         warmup: timedelta = timedelta(days=2),
         private_members: int = 3,
         pgcr_delay: timedelta = timedelta(0),
+        hostile_names: bool = False,
     ) -> None:
         self.clock = clock or RealClock()
         self.seed = seed
@@ -213,10 +214,10 @@ class World:
                 member.joined_at = self.created_at
             self.members[member.membership_id] = member
         everyone = list(self.members.values())
-        for member, name in zip(
-            identity.sample(everyone[1:], len(SPECIAL_NAMES)), SPECIAL_NAMES, strict=True
-        ):
+        odd = special_names(hostile_names)  # markup names only when asked: see people.py
+        for member, name in zip(identity.sample(everyone[1:], len(odd)), odd, strict=True):
             member.name = name
+            member.special = True
         for member in identity.sample(everyone[1:], private_members):
             member.private = True
         self.churn = Churn(seed, everyone, members)

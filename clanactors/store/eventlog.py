@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from clanactors.events import ActivityRef, Event, StoredEvent
+from clanactors.names import NamedMember, find_member
 from clanactors.store.models import EventMember, EventRow, Member
 from clanactors.store.upsert import insert_for
 
@@ -91,7 +92,7 @@ def last_event_id(session: Session) -> int:
 @dataclass(frozen=True)
 class EventFilter:
     kind: str | None = None
-    member: str | None = None  # a display name, Bungie name or membershipId
+    member: str | None = None  # a display name, Bungie name or membershipId (see names.py)
     since: datetime | None = None
     limit: int = 50
 
@@ -104,21 +105,17 @@ def find_events(session: Session, flt: EventFilter) -> list[StoredEvent]:
     if flt.since:
         stmt = stmt.where(EventRow.occurred_at >= flt.since)
     if flt.member:
-        escaped = flt.member.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        member_ids = select(Member.membership_id).where(
-            or_(
-                func.lower(Member.display_name).like(pattern, escape="\\"),
-                func.lower(Member.bungie_name).like(pattern, escape="\\"),
-                Member.membership_id == flt.member,
-            )
-        )
-        event_ids = select(EventMember.event_id).where(
-            or_(
-                EventMember.membership_id.in_(member_ids),
-                EventMember.membership_id == flt.member,
-            )
-        )
+        member_ids = {m.membership_id for m in members_named(session, flt.member)}
+        member_ids.add(flt.member.strip())  # an id of someone no longer in `members`
+        event_ids = select(EventMember.event_id).where(EventMember.membership_id.in_(member_ids))
         stmt = stmt.where(EventRow.id.in_(event_ids))
     rows = list(session.scalars(stmt.order_by(EventRow.id.desc()).limit(flt.limit)))
     return [row_to_event(r) for r in reversed(rows)]
+
+
+def members_named(session: Session, needle: str) -> list[NamedMember]:
+    """The stored members (former ones too) `needle` names, ignoring case and accents."""
+    rows = session.execute(
+        select(Member.membership_id, Member.display_name, Member.bungie_name)
+    ).all()
+    return find_member(needle, (NamedMember(*row) for row in rows))

@@ -1,4 +1,5 @@
-"""What the polling process shares with the other `serve` processes (CONTRACT §7): the
+"""What the polling process shares with the other `serve` processes (README "Several
+processes"): the
 newest snapshot in `live_snapshot`, and PostgreSQL NOTIFY as the doorbell for new events
 and snapshots. The `events` table stays the record."""
 

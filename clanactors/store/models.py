@@ -1,6 +1,6 @@
 """What the app keeps, as SQLAlchemy 2 tables.
 
-`events` is the operators' table (CONTRACT §5); the rest is the app's memory of the clan:
+`events` is the operators' table (README "The event log"); the rest is the app's memory of the clan:
 roster, account stats, activity instances with their PGCRs, and activity definitions.
 Bungie ids (int64) are stored as text, hashes (uint32) as BIGINT.
 """
@@ -77,7 +77,7 @@ class Clan(Base):
     # The first roster sync of this database: history before it is seeded, not announced.
     first_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A database belongs to one clan; the demo's simulated clan is marked so a real clan
-    # never starts on the demo's database (CONTRACT §1).
+    # never starts on the demo's database.
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
@@ -214,7 +214,7 @@ class RecordingWork(Base):
 
 
 class EventRow(Base):
-    """The event log (CONTRACT §5). One row per happening, kept unique by `dedupe_key`."""
+    """The event log. One row per happening, kept unique by `dedupe_key`."""
 
     __tablename__ = "events"
 
@@ -252,7 +252,7 @@ class EventMember(Base):
 
 
 class LiveSnapshot(Base):
-    """The poller's newest clan snapshot, for the other `serve` processes (CONTRACT §7)."""
+    """The poller's newest clan snapshot, for the other `serve` processes."""
 
     __tablename__ = "live_snapshot"
 
@@ -263,7 +263,7 @@ class LiveSnapshot(Base):
 
 
 class OutboxRow(Base):
-    """A Discord message owed to one webhook (CONTRACT §8), written in the transaction
+    """A Discord message owed to one webhook, written in the transaction
     that stores its event, so a crash between storing and sending loses nothing.
 
     `key` names what is owed (`event:ID:WEBHOOK`, `digest:WEEK:WEBHOOK`) so it is owed once.

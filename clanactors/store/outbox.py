@@ -1,4 +1,4 @@
-"""The Discord outbox (CONTRACT §8): messages owed to each webhook, oldest first.
+"""The Discord outbox (README "Discord"): messages owed to each webhook, oldest first.
 
 Rows are written in the transaction that stores their event (`enqueue_events`), read by
 the notifier in order per webhook (`pending`), and marked once Discord accepted them.

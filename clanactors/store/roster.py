@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.config import ConfigError
+from clanactors.config import DEMO_DATABASE_URL, ConfigError
 from clanactors.events import Event, StoredEvent
 from clanactors.roster_diff import StoredMember, roster_events
 from clanactors.store.eventlog import record_event
@@ -16,7 +16,8 @@ from clanactors.store.models import Clan, Member
 
 
 def describe(clan_id: str, demo: bool) -> str:
-    return f"the demo clan {clan_id}" if demo else f"clan {clan_id}"
+    """A clan as messages name it: the demo's and a real one never read alike."""
+    return f"the demo's simulated clan {clan_id}" if demo else f"the real clan {clan_id}"
 
 
 def claim_clan(session: Session, clan_id: str, demo: bool, now: datetime) -> None:
@@ -26,9 +27,18 @@ def claim_clan(session: Session, clan_id: str, demo: bool, now: datetime) -> Non
         session.add(_new_clan(clan_id, demo, now))
         return
     if owner.group_id != clan_id or owner.demo != demo:
+        if owner.demo and not demo:
+            advice = (
+                "give the real clan a database of its own (this one only ever held the demo "
+                "and can be deleted)"
+            )
+        elif demo and not owner.demo:
+            advice = f"the demo keeps to its own: without DATABASE_URL it uses {DEMO_DATABASE_URL}"
+        else:
+            advice = "use another database for it"
         raise ConfigError(
             f"DATABASE_URL holds {describe(owner.group_id, owner.demo)}, not "
-            f"{describe(clan_id, demo)}: use another database for it"
+            f"{describe(clan_id, demo)}: {advice}"
         )
     if owner.first_synced_at is None:
         owner.first_synced_at = now

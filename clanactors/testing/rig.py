@@ -42,7 +42,13 @@ class Rig:
     ) -> None:
         self.clock = FakeClock(start)
         self.sim = RunningSimulator(
-            Simulator(seed=seed, members=members, clock=self.clock, faults=Faults(rate_limit=None))
+            Simulator(
+                seed=seed,
+                members=members,
+                clock=self.clock,
+                faults=Faults(rate_limit=None),
+                hostile_names=True,  # every page test meets markup for a name
+            )
         ).start()
         self.world = self.sim.world
         migrate(database_url)

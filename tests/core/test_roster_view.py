@@ -58,3 +58,18 @@ def test_formula_cells_become_text() -> None:
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row[0] == "'=cmd|' /C calc'!A0#0007" and row[1] == "'=cmd|' /C calc'!A0"
     assert row[4] == "2026-01-01T00:00:00Z" and row[5] == "2026-11-25T12:00:00Z"
+
+
+def test_the_name_search_ignores_case_and_accents() -> None:
+    rows = [
+        roster_row(member("7", "Zoë Ñandú", 1), NOW),
+        roster_row(member("8", "Łukasz", 1), NOW),
+        roster_row(member("9", "Zora", 1), NOW),
+    ]
+    assert [r.membership_id for r in select_rows(rows, RosterQuery(search="zoe"), NOW)] == ["7"]
+    assert [r.membership_id for r in select_rows(rows, RosterQuery(search="NANDU"), NOW)] == ["7"]
+    assert [r.membership_id for r in select_rows(rows, RosterQuery(search="lukasz"), NOW)] == ["8"]
+    assert {r.membership_id for r in select_rows(rows, RosterQuery(search="Zo"), NOW)} == {
+        "7",
+        "9",
+    }

@@ -16,7 +16,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def sim(clock: FakeClock) -> Iterator[RunningSimulator]:
-    running = RunningSimulator(Simulator(seed=7, clock=clock)).start()
+    running = RunningSimulator(Simulator(seed=7, clock=clock, hostile_names=True)).start()
     yield running
     running.stop()
 

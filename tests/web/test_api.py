@@ -1,4 +1,5 @@
-"""Every endpoint of CONTRACT §3 against a real Tornado server fed by the real actors."""
+"""Every endpoint of the JSON API (README "What it serves") against a real Tornado server
+fed by the real actors."""
 
 from __future__ import annotations
 

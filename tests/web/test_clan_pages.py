@@ -282,6 +282,24 @@ def test_feed_filters_by_kind_and_member_and_links_clears(clan: Clan) -> None:
     assert HOSTILE not in clan.get("/feed?member=5").text
 
 
+def test_feed_member_by_name_ignores_case_and_accents(clan: Clan) -> None:
+    by_id = feed_ids(clan.get("/feed?member=1").text)
+    assert by_id
+    assert feed_ids(clan.get("/feed?member=ANA").text) == by_id
+    assert feed_ids(clan.get("/feed?member=%C3%80na").text) == by_id  # "Àna"
+    assert feed_ids(clan.get("/feed?member=xorbitx%230003").text) == feed_ids(
+        clan.get("/feed?member=3").text
+    )
+    assert 'value="1" selected' in clan.get("/feed?member=ana").text
+    assert len(atom(clan.get("/feed.atom?member=ana").content).findall(f"{ATOM}entry")) == len(
+        atom(clan.get("/feed.atom?member=1").content).findall(f"{ATOM}entry")
+    )
+    # Two members are called xOrbitx: the page says so and names both.
+    both = clan.get("/feed?member=XORBITX", 400).text
+    assert "xOrbitx#0002" in both and "xOrbitx#0003" in both
+    assert "no member is called" in clan.get("/feed?member=nobody", 400).text
+
+
 @pytest.mark.parametrize(
     "query",
     ["kind=bogus", "member=abc", "before=x", "after=-1", "before=0", "before=5&after=2"],

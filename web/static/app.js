@@ -1,7 +1,7 @@
 // clanactors: keeps the server-rendered front page live. No framework, no build step.
 // Every Bungie-provided string goes into the page with textContent, never as HTML.
 //
-// The WebSocket sends a snapshot, then patches (CONTRACT §4). The page is updated in
+// The WebSocket sends a snapshot, then patches (README "What it serves"). The page is updated in
 // place, keyed by id: an element whose item did not change is left alone, so keyboard
 // focus, text selection and a click in progress survive updates. The words mirror
 // clanactors/server/front.py, which writes the first paint.
