@@ -185,7 +185,7 @@ def _start_checks(
 
 class Pollers:
     """Runs the actor system while this process holds the clan's poller lock; otherwise
-    follows the polling process through the database (CONTRACT §7).
+    follows the polling process through the database (README, "Several processes").
 
     Nothing here may end the loop: a system that fails to start (the database stalls
     during a takeover, say) is stopped, the lock is released for another process, this

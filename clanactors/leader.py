@@ -1,4 +1,4 @@
-"""Exactly one `serve` process runs the pollers for a clan (CONTRACT §7).
+"""Exactly one `serve` process runs the pollers for a clan (README, "Several processes").
 
 PostgreSQL: a session advisory lock held on a connection of its own; when the polling
 process dies, its connection closes and the lock frees itself for the next one.

@@ -42,7 +42,7 @@ class Context:
     scheduler: Scheduler
     peers: Peers = field(default_factory=Peers)
     health: Health = field(default_factory=Health)
-    notify: NotifySettings | None = None  # Discord webhooks, when configured (CONTRACT §8)
+    notify: NotifySettings | None = None  # Discord webhooks, when configured (README, "Discord")
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
     # The root supervisor's failure goes here (the actor system), having no supervisor.
     root_failed: Callable[[ChildFailed], None] | None = None

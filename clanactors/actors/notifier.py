@@ -1,4 +1,4 @@
-"""The notifier: sends the Discord outbox (CONTRACT §8), in order per webhook.
+"""The notifier: sends the Discord outbox (README, "Discord"), in order per webhook.
 
 The feed writes outbox rows in the transaction that stores their events and tells this
 actor `Drain`. Each `Drain` sends at most one message per webhook whose pace allows it

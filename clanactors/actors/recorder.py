@@ -1,6 +1,6 @@
 """The recorder: finished activities, from members' histories and PGCRs, into the log.
 
-It only works off the durable queue in `recording_work` (CONTRACT §5, "nothing is
+It only works off the durable queue in `recording_work` (README, "Nothing is
 lost"): a history to read, a PGCR to fetch. Work is written to the database before
 anything is fetched, and leaves it only in the transaction that finishes it: reading a
 history stores its rows, moves the member's checkpoint and queues the PGCRs it found in

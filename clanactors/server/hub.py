@@ -62,7 +62,8 @@ class Client(Protocol):
 
 
 def server_time() -> str:
-    """Now, to the millisecond: browsers correct their timers by it (CONTRACT §4)."""
+    """Now, to the millisecond: browsers correct their timers by it (see the WebSocket
+    protocol in README)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -1,5 +1,5 @@
-"""Nothing lost, nothing recorded twice (CONTRACT §5), whatever happens to the process,
-the database or Bungie: real `serve` processes against the simulator at two simulated
+"""Nothing lost, nothing recorded twice (README, "Nothing is lost"), whatever happens to
+the process, the database or Bungie: real `serve` processes against the simulator at two simulated
 hours a minute, judged against the world's own record (`/sim/record`)."""
 
 from __future__ import annotations
