@@ -1,6 +1,6 @@
 """Events are data: what happened in the clan, with a deterministic dedupe key.
 
-One constructor per event kind (README "The event log"). The dedupe key names the
+One constructor per event kind (docs/api.md, "Events"). The dedupe key names the
 happening itself, not the moment we noticed it, so a restart, a retry or two members
 reporting the same instance always produce the same key and the store records it once.
 """

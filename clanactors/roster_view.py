@@ -44,7 +44,7 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def roster_row(member: dict[str, Any], now: datetime) -> RosterRow:
-    """One row from a snapshot member (the API's `Member`, README "What it serves")."""
+    """One row from a snapshot member (the API's `Member`, docs/api.md, "HTTP API")."""
     joined = _moment(member.get("joinedAt"))
     stats = member.get("stats") or {}
     return RosterRow(

@@ -1,4 +1,4 @@
-"""The JSON of the clan view (API and WebSocket, README "What it serves"), in one place.
+"""The JSON of the clan view (docs/api.md, "HTTP API" and "WebSocket /ws"), in one place.
 
 `state_of` turns a typed `Snapshot` into a `ClanState`: the shapes the JSON API, the page
 render and the WebSocket all serve. `patch_between` is what changed from one state to the

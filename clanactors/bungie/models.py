@@ -359,7 +359,7 @@ class HistoryEntry:
 
     @property
     def cleared(self) -> bool:
-        """A clear: completed == 1 and completionReason == 0 (README "The event log")."""
+        """A clear: completed == 1 and completionReason == 0 (docs/api.md, "Events")."""
         return self.completed and self.completion_reason == 0
 
     @property
@@ -430,7 +430,7 @@ class PgcrEntry:
 
     @property
     def cleared(self) -> bool:
-        """A clear: completed == 1 and completionReason == 0 (README "The event log")."""
+        """A clear: completed == 1 and completionReason == 0 (docs/api.md, "Events")."""
         return self.completed and self.completion_reason == 0
 
 

@@ -1,6 +1,6 @@
-"""The JSON API (README "What it serves"). Clan state comes from the hub's in-memory
-snapshot; PGCRs, member history and the feed come from the database, off the IOLoop
-thread."""
+"""The JSON API (docs/api.md, "HTTP API" and "/healthz"). Clan state comes from the hub's
+in-memory snapshot; PGCRs, member history and the feed come from the database, off the
+IOLoop thread."""
 
 from __future__ import annotations
 

@@ -62,8 +62,8 @@ class Client(Protocol):
 
 
 def server_time() -> str:
-    """Now, to the millisecond: browsers correct their timers by it (see the WebSocket
-    protocol in README)."""
+    """Now, to the millisecond: browsers correct their timers by it (docs/api.md,
+    "WebSocket /ws")."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

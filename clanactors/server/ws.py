@@ -1,4 +1,4 @@
-"""`/ws`: live events and snapshots (README, the WebSocket protocol).
+"""`/ws`: live events and snapshots (docs/api.md, "WebSocket /ws").
 
 Frames go straight into each client's stream; the frames and bytes written but not yet
 flushed to the socket are that client's outgoing queue, and a client whose queue passes

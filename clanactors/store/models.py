@@ -1,7 +1,8 @@
 """What the app keeps, as SQLAlchemy 2 tables.
 
-`events` is the operators' table (README "The event log"); the rest is the app's memory of the clan:
-roster, account stats, activity instances with their PGCRs, and activity definitions.
+`events` is the operators' table (docs/api.md, "The events table"); the rest is the
+app's memory of the clan: roster, account stats, activity instances with their PGCRs,
+and activity definitions.
 Bungie ids (int64) are stored as text, hashes (uint32) as BIGINT.
 """
 

@@ -1,7 +1,7 @@
-"""It runs for months unattended (README: "How it works", /healthz): a database that
-comes up after the app, a takeover while the database stalls, Bungie back from
-maintenance, an actor that fails at its start. Nothing here is restarted by hand: each
-scene heals by itself or fails.
+"""It runs for months unattended (README "How it works"; docs/api.md, "/healthz"): a
+database that comes up after the app, a takeover while the database stalls, Bungie back
+from maintenance, an actor that fails at its start. Nothing here is restarted by hand:
+each scene heals by itself or fails.
 
 Real `serve` processes against the simulator (rig.py), judged against its own record.
 """

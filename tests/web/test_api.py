@@ -1,4 +1,4 @@
-"""Every endpoint of the JSON API (README "What it serves") against a real Tornado server
+"""Every endpoint of the JSON API (docs/api.md, "HTTP API") against a real Tornado server
 fed by the real actors."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Patch frames (README "What it serves", WebSocket): a snapshot followed by patches gives
+"""Patch frames (docs/api.md, "WebSocket /ws"): a snapshot followed by patches gives
 the same state as a fresh snapshot; a version gap is mended by asking; bursts are
 coalesced; resume is as before. The wire functions are checked over random change
 sequences, then the same over a real Tornado server and WebSocket clients."""
