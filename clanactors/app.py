@@ -233,6 +233,7 @@ class Pollers:
             return
         if await loop.run_in_executor(None, self.lock.try_acquire):
             self.tail.stop()
+            self.health.set_polling(False, "starting the pollers")
             try:
                 await loop.run_in_executor(None, self._start_system)
             except Exception as exc:

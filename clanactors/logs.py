@@ -26,13 +26,15 @@ def held_until_started(verbose: bool = False) -> Iterator[None]:
     own one-line error; success sets logging up and replays what was held."""
     root = logging.getLogger()
     held = logging.handlers.BufferingHandler(capacity=10_000)
-    previous_level = root.level
-    root.addHandler(held)
+    previous_level, previous_handlers = root.level, root.handlers[:]
+    # Only the buffer while holding, even when logging was set up before (a second held
+    # phase, after waiting for the database): nothing is written twice.
+    root.handlers = [held]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     try:
         yield
     finally:
-        root.removeHandler(held)
+        root.handlers = previous_handlers
         root.setLevel(previous_level)
     setup_logging(verbose)
     for record in held.buffer:
