@@ -19,24 +19,26 @@ BOB = "4611686018400000002"
 VOG = events.ActivityRef(3881495763, "Vault of Glass: Standard", 4)
 
 
+def member(membership_id: str, name: str) -> Member:
+    return Member(
+        membership_id=membership_id,
+        membership_type=3,
+        display_name=name,
+        bungie_name=f"{name}#0042",
+        rank="Member",
+        is_online=False,
+        in_clan=True,
+        updated_at=NOW,
+    )
+
+
 @pytest.fixture
 def populated(database_url: str) -> str:
     migrate(database_url)
     db = Database(database_url)
     with db.session() as s:
         for mid, name in ((ALICE, "Alice"), (BOB, "Bob <b>Bold</b> 🚀")):
-            s.add(
-                Member(
-                    membership_id=mid,
-                    membership_type=3,
-                    display_name=name,
-                    bungie_name=f"{name}#0042",
-                    rank="Member",
-                    is_online=False,
-                    in_clan=True,
-                    updated_at=NOW,
-                )
-            )
+            s.add(member(mid, name))
         record_event(s, events.member_joined(ALICE, "Alice", NOW - timedelta(days=30)), NOW)
         record_event(
             s, events.member_online(BOB, "Bob <b>Bold</b> 🚀", NOW - timedelta(hours=3)), NOW
@@ -119,16 +121,7 @@ def test_member_names_match_ignoring_case_and_accents(
     db = Database(database_url)
     with db.session() as s:
         for mid, name in ((zoe, "Zoë Ñandú"), (lukasz, "Łukasz")):
-            s.add(
-                Member(
-                    membership_id=mid,
-                    membership_type=3,
-                    display_name=name,
-                    bungie_name=f"{name}#0042",
-                    rank="Member",
-                    updated_at=NOW,
-                )
-            )
+            s.add(member(mid, name))
             record_event(s, events.member_joined(mid, name, NOW - timedelta(days=1)), NOW)
     db.dispose()
     for typed, who in (("Zoe", zoe), ("ZOË", zoe), ("nandu", zoe), ("LUKASZ", lukasz)):
