@@ -10,7 +10,8 @@ default intervals, and prints one row after each simulated day:
   gc.get_objects() after gc.collect(); the simulator and the rig (`clanactors.sim`,
   `clanactors.testing`) share the process but are counted apart ("sim"), and the top
   types of the app are listed under the row;
-- RSS (VmRSS) and OS threads from /proc/self/status;
+- RSS (VmRSS) and OS threads from /proc/self/status; RSS holds the simulator too, which
+  keeps every activity instance it has played (some 3.7 MB a day; see `--trace`);
 - scheduler timers: live (`pending()`) / in the heap, cancelled ones included;
 - CPU seconds (process_time, every thread of the process, the simulator's included) and
   wall seconds spent on that day.
@@ -23,9 +24,9 @@ The step is how far the clock moves between two settles. Profiles are polled eve
 so a step of 30 s or less keeps every poll (several due messages in one step simply go out
 together); a coarser step skips polls and no longer shows the app's real work. Step 30 is
 the coarsest that keeps them all: the same Bungie calls as step 15 in 80% of its wall time.
-Even so, a simulated day is some 34,000 Bungie calls and 260-290 s of CPU (the app's real
+Even so, a simulated day is some 34,000 Bungie calls and 240-320 s of CPU (the app's real
 work, the simulator's answers included), 5-8 minutes of wall time on a shared two-core
-machine, so the week takes 35-55 minutes; `--days 3` shows a trend in 15-25. `--step 60`
+machine, so the week takes about 40 minutes; `--days 3` shows a trend in 18-25. `--step 60`
 is a third quicker but polls every member once a minute (40% fewer calls): it measures
 another app. `--day` shortens the "day" for a quick try.
 
