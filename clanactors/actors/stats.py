@@ -68,6 +68,9 @@ class StatsActor(BaseActor):
 
     def _roster(self, members: tuple[RosterMember, ...]) -> None:
         self.members = {m.membership_id: m for m in members}
+        # Members who left are forgotten (their row stays in the database): what this
+        # actor keeps is bounded by the clan, not by everyone it ever held.
+        self.fetched = {k: v for k, v in self.fetched.items() if k in self.members}
         now = self.ctx.clock.now()
         queued = set(self.background)
         # Online members first: their cards are the ones people look at.

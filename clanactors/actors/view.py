@@ -74,6 +74,8 @@ class ViewActor(BaseActor):
                     self.group = message.group
                 self.roster = {m.membership_id: m for m in message.members}
                 self.private &= set(self.roster)
+                self.no_stats &= set(self.roster)
+                self.stats = {k: v for k, v in self.stats.items() if k in self.roster}
                 self.synced_at = message.synced_at
                 # Who went offline is unknown again until read after they come back.
                 self.presence = {

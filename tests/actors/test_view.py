@@ -61,3 +61,29 @@ def test_the_view_says_what_it_does_not_know(harness: Harness) -> None:
     assert (state["stats"]["membersCounted"], state["stats"]["kills"]) == (1, 100)
     state = tell(ViewStats({}, frozenset({alice.membership_id})))
     assert (state["stats"]["membersCounted"], state["stats"]["kills"]) == (2, 100)
+
+
+def test_the_view_forgets_the_stats_of_members_who_left(harness: Harness) -> None:
+    """What the view keeps is bounded by the clan: a member who left is dropped from its
+    stats (a week's soak showed one more StatsRecord a day otherwise)."""
+    h = harness
+    system = h.start()
+    h.settle()
+    view = system.ctx.peers.view
+    assert view.ref is not None
+    alice, bob = person(1, online=False), person(2, online=False)
+    view.tell(ViewRoster(None, (alice, bob), T0))
+    view.tell(
+        ViewStats(
+            {
+                p.membership_id: StatsRecord(p.membership_id, 1, 1, 1, 0, 60, T0)
+                for p in (alice, bob)
+            },
+            frozenset({"4611686018600000009"}),
+        )
+    )
+    view.tell(ViewRoster(None, (alice,), T0 + timedelta(minutes=1)))  # bob left
+    h.settle()
+    proxy = view.ref.proxy()
+    assert set(proxy.stats.get()) == {alice.membership_id}
+    assert proxy.no_stats.get() == set()
