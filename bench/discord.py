@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clanactors import events
 from clanactors.actors.messages import Record
-from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient
-from clanactors.config import Settings
-from clanactors.discord.delivery import NotifySettings, Webhook
-from clanactors.events import ActivityRef, Event
+from clanactors.domain import events
+from clanactors.domain.events import ActivityRef, Event
+from clanactors.notify.delivery import NotifySettings, Webhook
+from clanactors.process.app import actor_system
+from clanactors.process.config import Settings
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.db import Database, migrate
@@ -113,7 +113,7 @@ def main() -> None:
     with db.session() as session:
         claim_clan(session, sim.clan_id, False, datetime.now(UTC))
     settings = Settings(clan_id=sim.clan_id, roster_interval=60, profile_interval=30, max_rps=20)
-    system = ActorSystem.of(settings, db, client, notify=notify)
+    system = actor_system(settings, db, client, notify=notify)
     system.start()
     feed = system.ctx.peers.feed
     try:

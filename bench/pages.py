@@ -37,10 +37,10 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from tornado.httpserver import HTTPServer
 
-from clanactors.clock import RealClock, utc_iso
+from clanactors.core.clock import RealClock, utc_iso
+from clanactors.render.wire import ClanState, sort_members
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
-from clanactors.server.clanpage import cache_of
 from clanactors.server.hub import Hub, Published
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import last_event_id
@@ -54,7 +54,6 @@ from clanactors.store.models import (
     MemberStats,
     Pgcr,
 )
-from clanactors.wire import ClanState, sort_members
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MEMBERS = 1000
@@ -371,7 +370,7 @@ class Server:
 
         def clear() -> None:
             assert self.hub is not None
-            cache_of(self.hub).builds.clear()
+            self.hub.pages.builds.clear()
             done.set()
 
         assert self.loop is not None

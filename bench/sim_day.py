@@ -12,7 +12,7 @@ import statistics
 import time
 from collections import Counter
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim.world import World
 
 

@@ -157,7 +157,7 @@ def demo(seconds: float, then: float) -> None:
 
 
 def quietest_hour(day: datetime, members: int) -> tuple[datetime, float]:
-    from clanactors.clock import FakeClock
+    from clanactors.core.clock import FakeClock
     from clanactors.sim.world import World
 
     clock = FakeClock(day)

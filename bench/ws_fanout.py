@@ -204,7 +204,7 @@ class Churn:
         self.version += 1
 
     def state(self) -> Any:
-        from clanactors.wire import ClanState, sort_members
+        from clanactors.render.wire import ClanState, sort_members
 
         members = [json.loads(json.dumps(m)) for m in self.members.values()]  # fresh copies
         return ClanState(

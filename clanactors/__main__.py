@@ -1,3 +1,3 @@
-from clanactors.cli import main
+from clanactors.process.cli import main
 
 raise SystemExit(main())

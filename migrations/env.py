@@ -7,7 +7,7 @@ import logging.config
 from alembic import context
 from sqlalchemy import text
 
-from clanactors.config import load_settings
+from clanactors.process.config import load_settings
 from clanactors.store.db import make_engine
 from clanactors.store.models import Base, UTCDateTime
 

@@ -9,13 +9,13 @@ from itertools import count
 from typing import Any
 
 from clanactors.bungie.models import HistoryEntry, RosterMember
-from clanactors.clock import utc_iso
-from clanactors.events import ActivityRef, activity_finished, member_offline, member_online
+from clanactors.core.clock import utc_iso
+from clanactors.domain.events import ActivityRef, activity_finished, member_offline, member_online
+from clanactors.render.wire import ClanState, sort_members
 from clanactors.store.db import Database
 from clanactors.store.eventlog import record_event
 from clanactors.store.models import Member
 from clanactors.store.recording import store_history
-from clanactors.wire import ClanState, sort_members
 
 LAST_WISH = ActivityRef(2122313384, "Last Wish", 4)
 DUALITY = ActivityRef(2823159265, "Duality", 82)

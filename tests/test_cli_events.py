@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clanactors import events
-from clanactors.cli import main, parse_since
+from clanactors.domain import events
+from clanactors.process.cli import main, parse_since
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import record_event
 from clanactors.store.models import Member

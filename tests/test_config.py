@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from clanactors.cli import main
-from clanactors.clock import FakeClock
-from clanactors.config import SETTINGS, ConfigError, load_settings
+from clanactors.core.clock import FakeClock
+from clanactors.core.errors import ConfigError
+from clanactors.process.cli import main
+from clanactors.process.config import SETTINGS, load_settings
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 

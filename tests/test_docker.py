@@ -37,8 +37,8 @@ import yaml
 from packaging.requirements import Requirement
 from sqlalchemy.engine import make_url
 
-from clanactors.clock import ScaledClock
-from clanactors.config import SETTINGS, load_settings
+from clanactors.core.clock import ScaledClock
+from clanactors.process.config import SETTINGS, load_settings
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.sim.world import World
 

@@ -90,3 +90,16 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
             if OUTSIDE.search(line):
                 cited.append(f"{name}:{number}: {line.strip()}")
     assert cited == []
+
+
+def test_the_readme_tree_names_every_package_and_the_layers_match_it() -> None:
+    """README's "Development" tree has one entry per package, in the order of the layer
+    contract (top to bottom), so the map a newcomer reads is the one CI enforces."""
+    readme = (ROOT / "README.md").read_text()
+    tree = readme.split("## Development", 1)[1].split("```")[1]
+    listed = re.findall(r"^  (\w+)/", tree, flags=re.M)
+    packages = sorted(p.parent.name for p in (ROOT / "clanactors").glob("*/__init__.py"))
+    assert sorted(listed) == packages
+    contract = (ROOT / "pyproject.toml").read_text().split('name = "Layers, top to bottom"')[1]
+    layers = re.findall(r'"clanactors\.(\w+)', contract.split("]", 1)[0])
+    assert [p for p in listed if p in layers] == layers

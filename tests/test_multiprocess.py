@@ -18,7 +18,7 @@ import pytest
 import requests
 import websocket
 
-from clanactors.clock import ScaledClock
+from clanactors.core.clock import ScaledClock
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clanactors import paths
+from clanactors.core import paths
 
 ROOT = Path(__file__).parent.parent
 
@@ -41,7 +41,7 @@ def test_wheel_ships_templates_static_files_and_migrations(tmp_path: Path) -> No
         "migrations/versions/0001_initial_schema.py",
     ):
         assert f"{data}/{expected}" in names, expected
-    assert "clanactors/cli.py" in names
+    assert "clanactors/process/cli.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

@@ -32,8 +32,9 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from clanactors import cli, events
-from clanactors.clock import ScaledClock
+from clanactors.core.clock import ScaledClock
+from clanactors.domain import events
+from clanactors.process import cli
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import record_event

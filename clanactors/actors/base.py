@@ -9,18 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from traceback import format_exception
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pykka
 
-from clanactors.activity_names import ActivityNames
+from clanactors.actors.activity_names import ActivityNames
 from clanactors.actors.messages import ChildFailed, ChildStarted, Ping
-from clanactors.actors.refs import Peers
 from clanactors.bungie.client import BungieClient
-from clanactors.clock import Clock
-from clanactors.discord.delivery import NotifySettings
-from clanactors.health import Health
-from clanactors.scheduler import Scheduler, Timer
+from clanactors.core.clock import Clock
+from clanactors.notify.delivery import NotifySettings
+from clanactors.runtime.health import Health
+from clanactors.runtime.refs import Peers
+from clanactors.runtime.scheduler import Scheduler, Timer
 from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,10 @@ class Context:
             self.handled += 1
 
 
-class BaseActor(pykka.ThreadingActor):
+M = TypeVar("M")
+
+
+class BaseActor(pykka.ThreadingActor, Generic[M]):
     # A stop never waits on an actor stuck in a Bungie call: the process may exit.
     use_daemon_thread = True
     role = "actor"  # the supervisor's name for this kind of child
@@ -100,10 +103,11 @@ class BaseActor(pykka.ThreadingActor):
             raise
         return result
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: M) -> Any:
+        """Handle one of this actor's messages (its union in `actors.messages`)."""
         raise NotImplementedError
 
-    def later(self, seconds: float, message: Any) -> Timer:
+    def later(self, seconds: float, message: M) -> Timer:
         """Tell myself `message` after `seconds` on the system clock. Only timers that
         have neither fired nor been cancelled are kept (to cancel them at stop), so what
         an actor holds does not grow with uptime."""

@@ -9,14 +9,14 @@ messages those events owe (the outbox) are written in that same transaction too.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy.orm import Session
 
-from clanactors import metrics
 from clanactors.actors.base import BaseActor
-from clanactors.actors.messages import ApplyRoster, Drain, EventStored, Record
-from clanactors.events import StoredEvent
+from clanactors.actors.messages import ApplyRoster, Drain, EventStored, FeedMessage, Record
+from clanactors.core import metrics
+from clanactors.domain.events import StoredEvent
 from clanactors.store.eventlog import record_event
 from clanactors.store.live import EVENTS_CHANNEL, notify
 from clanactors.store.outbox import enqueue_events
@@ -26,17 +26,17 @@ from clanactors.store.roster import apply_roster
 log = logging.getLogger(__name__)
 
 
-class FeedActor(BaseActor):
+class FeedActor(BaseActor[FeedMessage]):
     role = "feed"
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: FeedMessage) -> Any:
         match message:
             case Record():
                 return self.record(message)
             case ApplyRoster():
                 return self.apply_roster(message)
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def record(self, message: Record) -> int | None:
         event = message.event

@@ -9,25 +9,26 @@ records ONE finished event, and stops.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, assert_never
 
-from clanactors import events
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     ActivityEnded,
     EmitStart,
     FireteamEnded,
     FireteamMembers,
+    FireteamMessage,
     FireteamSpec,
     Record,
 )
 from clanactors.bungie.errors import BungieError
+from clanactors.domain import events
 
 log = logging.getLogger(__name__)
 NAME_RETRY = 30.0  # seconds between tries to learn the activity's name
 
 
-class FireteamActor(BaseActor):
+class FireteamActor(BaseActor[FireteamMessage]):
     role = "fireteam"
 
     def __init__(self, ctx: Context, spec: FireteamSpec) -> None:
@@ -46,7 +47,7 @@ class FireteamActor(BaseActor):
         else:
             self._emit()
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: FireteamMessage) -> Any:
         match message:
             case FireteamMembers():
                 self.members.update(message.members)
@@ -61,7 +62,7 @@ class FireteamActor(BaseActor):
                 if self.emitted:
                     self.stop()
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def _emit(self) -> None:
         if self.emitted or not self.members:

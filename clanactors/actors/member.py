@@ -8,11 +8,12 @@ while Bungie is down or throttling.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, assert_never
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     KnownCharacters,
+    MemberMessage,
     MemberPresence,
     Poll,
     PollNow,
@@ -27,8 +28,8 @@ from clanactors.bungie.errors import (
     ThrottledError,
 )
 from clanactors.bungie.models import RosterMember
-from clanactors.presence import Presence, derive_presence
-from clanactors.scheduler import Timer
+from clanactors.domain.presence import Presence, derive_presence
+from clanactors.runtime.scheduler import Timer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
@@ -37,7 +38,7 @@ MAX_BACKOFF = 300.0
 REST_FACTOR = 4.0
 
 
-class MemberActor(BaseActor):
+class MemberActor(BaseActor[MemberMessage]):
     role = "member"
 
     def __init__(self, ctx: Context, member: RosterMember) -> None:
@@ -53,7 +54,7 @@ class MemberActor(BaseActor):
     def started(self) -> None:
         self.actor_ref.tell(Poll(self.chain))
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: MemberMessage) -> Any:
         match message:
             case Poll(chain=chain) if chain == self.chain:
                 self.next_poll = self.later(self._poll() * self._pace(), Poll(self.chain))
@@ -69,7 +70,7 @@ class MemberActor(BaseActor):
                 if was_resting and not self.resting:
                     self._poll_now()  # the new watcher: back to full pace at once
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def _poll_now(self) -> None:
         if self.next_poll is not None:

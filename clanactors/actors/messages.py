@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeAlias
 
 from clanactors.bungie.models import AccountStats, GroupInfo, RosterMember
-from clanactors.events import ActivityRef, Event, StoredEvent
-from clanactors.fireteams import Player
-from clanactors.presence import Presence
-from clanactors.snapshot import FireteamCard, RecentActivity, Snapshot
-from clanactors.store.stats import StatsRecord
+from clanactors.domain.events import ActivityRef, Event, StoredEvent
+from clanactors.domain.fireteams import Player
+from clanactors.domain.presence import Presence
+from clanactors.domain.snapshot import FireteamCard, RecentActivity, Snapshot
+from clanactors.domain.stats import StatsRecord
 
 
 @dataclass(frozen=True)
@@ -88,18 +88,18 @@ class StartFireteam:
 @dataclass(frozen=True)
 class ToMember:
     membership_id: str
-    message: Any
+    message: MemberMessage
 
 
 @dataclass(frozen=True)
 class ToFireteam:
     fireteam_id: str
-    message: Any
+    message: FireteamMessage
 
 
 @dataclass(frozen=True)
 class ToAllMembers:
-    message: Any
+    message: MemberMessage
 
 
 # ----------------------------------------------------------------------- feed
@@ -283,6 +283,11 @@ class SaveSnapshot:
     """Time to share the newest snapshot with the other serve processes."""
 
 
+@dataclass(frozen=True)
+class GetSnapshot:
+    """Asked: the view's newest `Snapshot`."""
+
+
 # ----------------------------------------------------------------------- listeners
 
 
@@ -312,3 +317,40 @@ class Drain:
 @dataclass(frozen=True)
 class DigestDue:
     """A weekly reset may have passed: owe each webhook the digest of the week, once."""
+
+
+# ----------------------------------------------------------------------- per actor
+# What each actor handles: its `handle` matches every one (mypy checks with assert_never).
+
+SupervisorMessage: TypeAlias = (
+    ChildFailed
+    | ChildStarted
+    | RestartChild
+    | StartMember
+    | StopMember
+    | StartFireteam
+    | ToMember
+    | ToAllMembers
+    | ToFireteam
+)
+MemberMessage: TypeAlias = Poll | PollNow | ResendPresence | PollPace
+FireteamMessage: TypeAlias = FireteamMembers | EmitStart | FireteamEnded
+FeedMessage: TypeAlias = Record | ApplyRoster
+TrackerMessage: TypeAlias = RosterPolled | MemberPresence
+RecorderMessage: TypeAlias = ActivityEnded | CheckHistory | KnownCharacters | Poll
+ReconcilerMessage: TypeAlias = RosterPolled | Reconcile | ReconcileNow | Poll
+RosterMessage: TypeAlias = Poll | PollNow | ResendRoster
+StatsMessage: TypeAlias = RosterChanged | RefreshStats | Poll
+ViewMessage: TypeAlias = (
+    ViewRoster
+    | ViewPresence
+    | ViewFireteams
+    | ViewStats
+    | ViewRecent
+    | ViewHealth
+    | CheckPolling
+    | SaveSnapshot
+    | GetSnapshot
+)
+NotifierMessage: TypeAlias = NotifierStart | Drain | DigestDue
+ListenerMessage: TypeAlias = EventStored | SnapshotChanged

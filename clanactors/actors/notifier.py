@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, assert_never
 
 import requests
 
-from clanactors import metrics
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import DigestDue, Drain, NotifierStart
-from clanactors.discord.delivery import (
+from clanactors.actors.messages import DigestDue, Drain, NotifierMessage, NotifierStart
+from clanactors.core import metrics
+from clanactors.domain.week import WEEK, last_reset, next_reset
+from clanactors.notify.delivery import (
     Answer,
     NotifySettings,
     Pace,
@@ -28,9 +29,8 @@ from clanactors.discord.delivery import (
     post,
     redact_http_logs,
 )
-from clanactors.discord.messages import Batch, digest, next_batch
-from clanactors.discord.weekly import WEEK, last_reset, next_reset
-from clanactors.scheduler import Timer
+from clanactors.notify.messages import Batch, digest, next_batch
+from clanactors.runtime.scheduler import Timer
 from clanactors.store import outbox
 from clanactors.store.digest import week_summary
 
@@ -39,7 +39,7 @@ BATCH_ROWS = 25  # owed rows read per webhook per round (one message takes up to
 KEEP_SENT = timedelta(days=30)  # sent messages are forgotten after this
 
 
-class NotifierActor(BaseActor):
+class NotifierActor(BaseActor[NotifierMessage]):
     role = "notifier"
 
     def __init__(self, ctx: Context) -> None:
@@ -66,7 +66,7 @@ class NotifierActor(BaseActor):
         super().on_stop()
         self.http.close()
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: NotifierMessage) -> Any:
         if not self.hooks:
             return None
         match message:
@@ -85,7 +85,7 @@ class NotifierActor(BaseActor):
                 self._check_digest()
                 self._send_round()
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
         return None
 
     # ------------------------------------------------------------------ sending

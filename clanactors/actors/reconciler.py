@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
@@ -19,6 +19,7 @@ from clanactors.actors.messages import (
     Poll,
     Reconcile,
     ReconcileNow,
+    ReconcilerMessage,
     RosterPolled,
 )
 from clanactors.bungie.models import RosterMember
@@ -50,7 +51,7 @@ def needs_reading(
     return seen is not None and seen > last_read
 
 
-class ReconcilerActor(BaseActor):
+class ReconcilerActor(BaseActor[ReconcilerMessage]):
     role = "reconciler"
 
     def __init__(self, ctx: Context) -> None:
@@ -59,7 +60,7 @@ class ReconcilerActor(BaseActor):
         self.recovered: str | None = None  # why to reconcile after the next roster poll
         self.last_recovery: float | None = None
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: ReconcilerMessage) -> Any:
         match message:
             case RosterPolled():
                 self._roster(message.members)
@@ -76,7 +77,7 @@ class ReconcilerActor(BaseActor):
                 self._reconcile("sweep", include_online=False)
                 self.later(SWEEP_EVERY, Poll())
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def _roster(self, members: tuple[RosterMember, ...]) -> None:
         previous, self.roster = self.roster, members  # who is online and since when

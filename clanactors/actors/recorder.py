@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from clanactors import events
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     ActivityEnded,
@@ -24,6 +23,7 @@ from clanactors.actors.messages import (
     KnownCharacters,
     Poll,
     Record,
+    RecorderMessage,
     RefreshStats,
     ViewRecent,
 )
@@ -35,11 +35,22 @@ from clanactors.bungie.errors import (
     ThrottledError,
 )
 from clanactors.bungie.models import MODE_RAID, HistoryEntry, Pgcr, parse_pgcr
-from clanactors.clock import utc_iso
-from clanactors.scheduler import Timer
-from clanactors.snapshot import RecentActivity
+from clanactors.core.clock import utc_iso
+from clanactors.domain import events
+from clanactors.domain.snapshot import RecentActivity
+from clanactors.runtime.scheduler import Timer
 from clanactors.store import recording as store
-from clanactors.store.recording import HISTORY, PGCR, PREFETCH, Checkpoint, KnownMember, Work
+from clanactors.store.recording import (
+    HISTORY,
+    PGCR,
+    PREFETCH,
+    Candidate,
+    Checkpoint,
+    Expected,
+    HistoryRead,
+    KnownMember,
+    Work,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +65,7 @@ IDLE = 60.0  # with nothing due, look at the queue again after this long anyway
 HANDED_OVER = 120.0  # work told to the feed is not picked again for this long
 
 
-class RecorderActor(BaseActor):
+class RecorderActor(BaseActor[RecorderMessage]):
     role = "recorder"
 
     def __init__(self, ctx: Context) -> None:
@@ -66,19 +77,15 @@ class RecorderActor(BaseActor):
         self._publish_recent()
         self._kick(0)
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: RecorderMessage) -> Any:
         match message:
             case ActivityEnded():
                 self._activity_ended(message)
             case CheckHistory():
-                candidate = {"id": message.membership_id, "characters": list(message.characters)}
+                read = HistoryRead((Candidate(message.membership_id, message.characters),))
                 with self.ctx.db.session() as session:
                     store.enqueue_history(
-                        session,
-                        message.membership_id,
-                        {"candidates": [candidate]},
-                        self._now(),
-                        message.priority,
+                        session, message.membership_id, read, self._now(), message.priority
                     )
                 self._kick(0)
             case KnownCharacters():
@@ -88,7 +95,7 @@ class RecorderActor(BaseActor):
                 self.timer = None
                 self._work_once()
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def _now(self) -> datetime:
         return self.ctx.clock.now()
@@ -105,22 +112,16 @@ class RecorderActor(BaseActor):
     # ------------------------------------------------------------------ the queue
 
     def _activity_ended(self, message: ActivityEnded) -> None:
-        candidates = [
-            {"id": p.membership_id, "characters": [p.character_id] if p.character_id else []}
+        candidates = tuple(
+            Candidate(p.membership_id, (p.character_id,) if p.character_id else ())
             for p in message.players
-        ]
+        )
         if not candidates:
             return
-        payload = {
-            "candidates": candidates,
-            "expect": {
-                "hash": message.activity_hash,
-                "startedAt": utc_iso(message.started_at),
-            },
-        }
+        read = HistoryRead(candidates, Expected(message.activity_hash, message.started_at))
         with self.ctx.db.session() as session:
-            first = str(candidates[0]["id"])
-            store.enqueue_history(session, first, payload, self._now())
+            first = candidates[0].membership_id
+            store.enqueue_history(session, first, read, self._now())
         self._kick(0)
 
     def _work_once(self) -> None:
@@ -173,9 +174,9 @@ class RecorderActor(BaseActor):
 
     def _history(self, work: Work) -> None:
         """Read the new part of a member's history (the first readable candidate's)."""
-        expect = work.payload.get("expect")
-        for candidate in work.payload.get("candidates", []):
-            membership_id = candidate["id"]
+        asked = work.history()
+        for candidate in asked.candidates:
+            membership_id = candidate.membership_id
             with self.ctx.db.session() as session:
                 member = store.known_member(session, membership_id)
                 checkpoints = store.member_checkpoints(session, membership_id)
@@ -190,7 +191,7 @@ class RecorderActor(BaseActor):
                 return
             characters: tuple[str, ...] = ()
             try:
-                characters = tuple(candidate.get("characters") or ()) or self._characters(member)
+                characters = candidate.characters or self._characters(member)
                 read = {
                     c: self._read_character(member, c, checkpoints.get(c), horizon)
                     for c in characters
@@ -204,7 +205,7 @@ class RecorderActor(BaseActor):
                             session, membership_id, character_id, None, self._now()
                         )
                 continue
-            self._store_history(work, member, read, horizon, expect)
+            self._store_history(work, member, read, horizon, asked.expect)
             return
         with self.ctx.db.session() as session:
             store.finish(session, work.key)  # nobody's history is readable
@@ -255,7 +256,7 @@ class RecorderActor(BaseActor):
         member: KnownMember,
         read: dict[str, list[HistoryEntry]],
         horizon: datetime | None,
-        expect: dict[str, Any] | None,
+        expect: Expected | None,
     ) -> None:
         now = self._now()
         membership_id = member.membership_id
@@ -274,16 +275,16 @@ class RecorderActor(BaseActor):
             found_it = expect is None or store.member_played(
                 session,
                 membership_id,
-                int(expect["hash"]),
-                datetime.fromisoformat(expect["startedAt"].replace("Z", "+00:00")),
+                expect.activity_hash,
+                expect.started_at,
                 MATCH_WINDOW,
             )
             if found_it or work.attempts >= HISTORY_RETRIES:
                 if not found_it:
                     log.warning(
                         "no history entry found for activity hash=%s started=%s member=%s",
-                        expect and expect["hash"],
-                        expect and expect["startedAt"],
+                        expect and expect.activity_hash,
+                        expect and utc_iso(expect.started_at),
                         membership_id,
                     )
                 store.finish(session, work.key)

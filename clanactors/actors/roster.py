@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
@@ -18,14 +18,15 @@ from clanactors.actors.messages import (
     PollNow,
     ResendRoster,
     RosterChanged,
+    RosterMessage,
     RosterPolled,
     ViewRoster,
 )
 from clanactors.bungie.client import probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, ThrottledError
 from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.polling import Backoff
-from clanactors.scheduler import Timer
+from clanactors.runtime.polling import Backoff
+from clanactors.runtime.scheduler import Timer
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ AUTH_RETRY = 600.0
 STORE_WAIT = 30.0
 
 
-class RosterActor(BaseActor):
+class RosterActor(BaseActor[RosterMessage]):
     role = "roster"
 
     def __init__(self, ctx: Context) -> None:
@@ -54,7 +55,7 @@ class RosterActor(BaseActor):
     def started(self) -> None:
         self.actor_ref.tell(Poll(self.chain))
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: RosterMessage) -> Any:
         match message:
             case Poll(chain=chain) if chain == self.chain:
                 self.next_poll = self.later(self._poll(), Poll(self.chain))
@@ -72,7 +73,7 @@ class RosterActor(BaseActor):
                 if self.members is not None:
                     self.ctx.peers.stats.tell(RosterChanged(self.members))
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     def _poll(self) -> float:
         client = self.ctx.client

@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from clanactors.actors.base import BaseActor, Context
-from clanactors.actors.messages import Poll, RefreshStats, ResendRoster, RosterChanged, ViewStats
+from clanactors.actors.messages import (
+    Poll,
+    RefreshStats,
+    ResendRoster,
+    RosterChanged,
+    StatsMessage,
+    ViewStats,
+)
 from clanactors.bungie.errors import (
     BadRequestError,
     BungieError,
@@ -22,13 +29,14 @@ from clanactors.bungie.errors import (
     PrivacyError,
 )
 from clanactors.bungie.models import RosterMember
-from clanactors.store.stats import StatsRecord, load_stats, save_stats
+from clanactors.domain.stats import StatsRecord
+from clanactors.store.stats import load_stats, save_stats
 
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(hours=24)
 
 
-class StatsActor(BaseActor):
+class StatsActor(BaseActor[StatsMessage]):
     role = "stats"
 
     def __init__(self, ctx: Context) -> None:
@@ -51,7 +59,7 @@ class StatsActor(BaseActor):
         # the roster has not polled yet and sends it once it has).
         self.ctx.peers.roster.tell(ResendRoster())
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: StatsMessage) -> Any:
         match message:
             case RosterChanged():
                 self._roster(message.members)
@@ -63,7 +71,7 @@ class StatsActor(BaseActor):
                 self.tick_scheduled = False
                 self._tick()
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
         self._schedule(0 if self.urgent else self.spacing)
 
     def _roster(self, members: tuple[RosterMember, ...]) -> None:

@@ -13,11 +13,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 import pykka
 
-from clanactors import metrics
 from clanactors.actors.base import DB_RETRY, BaseActor, Context
 from clanactors.actors.feed import FeedActor
 from clanactors.actors.fireteam import FireteamActor
@@ -31,6 +30,7 @@ from clanactors.actors.messages import (
     StartFireteam,
     StartMember,
     StopMember,
+    SupervisorMessage,
     ToAllMembers,
     ToFireteam,
     ToMember,
@@ -38,12 +38,13 @@ from clanactors.actors.messages import (
 from clanactors.actors.notifier import NotifierActor
 from clanactors.actors.reconciler import ReconcilerActor
 from clanactors.actors.recorder import RecorderActor
-from clanactors.actors.refs import Slot
 from clanactors.actors.roster import RosterActor
 from clanactors.actors.stats import StatsActor
 from clanactors.actors.tracker import TrackerActor
 from clanactors.actors.view import ViewActor
-from clanactors.supervision import RestartPolicy
+from clanactors.core import metrics
+from clanactors.runtime.refs import Slot
+from clanactors.runtime.supervision import RestartPolicy
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class Child:
     name: str = ""  # for log lines: the member's Bungie name
 
 
-class Supervisor(BaseActor):
+class Supervisor(BaseActor[SupervisorMessage]):
     role = "supervisor"
 
     def __init__(self, ctx: Context, policy: RestartPolicy | None = None) -> None:
@@ -130,7 +131,7 @@ class Supervisor(BaseActor):
             except pykka.ActorDeadError:
                 pass
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: SupervisorMessage) -> Any:
         match message:
             case ChildFailed():
                 self._failed(message)
@@ -157,7 +158,8 @@ class Supervisor(BaseActor):
             case ToMember():
                 self._tell(f"member:{message.membership_id}", message.message)
             case ToAllMembers():
-                for key in [k for k in self.children if k.startswith("member:")]:
+                members = [key for key, child in self.children.items() if child.role == "member"]
+                for key in members:
                     self._tell(key, message.message)
             case ToFireteam():
                 key = f"fireteam:{message.fireteam_id}"
@@ -165,7 +167,7 @@ class Supervisor(BaseActor):
                 if isinstance(message.message, FireteamEnded):
                     self._forget(key, stop=False)  # it stops itself once it handed over
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     # ------------------------------------------------------------------ children
 

@@ -8,10 +8,11 @@ from typing import Any, cast
 
 import pykka
 
-from clanactors.activity_names import ActivityNames
+from clanactors.actors.activity_names import ActivityNames
 from clanactors.actors.base import Context, quiet_pykka_failures
 from clanactors.actors.messages import (
     ChildFailed,
+    GetSnapshot,
     Ping,
     PollNow,
     Reconcile,
@@ -20,15 +21,14 @@ from clanactors.actors.messages import (
 )
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
-from clanactors.clock import Clock, RealClock
-from clanactors.config import Settings
-from clanactors.discord.delivery import NotifySettings
-from clanactors.health import Health
-from clanactors.scheduler import Scheduler
-from clanactors.snapshot import Snapshot
+from clanactors.core.clock import Clock, RealClock
+from clanactors.domain.snapshot import Snapshot
+from clanactors.notify.delivery import NotifySettings
+from clanactors.render.wire import ClanState, state_of
+from clanactors.runtime.health import Health
+from clanactors.runtime.scheduler import Scheduler
+from clanactors.runtime.supervision import RestartPolicy
 from clanactors.store.db import Database
-from clanactors.supervision import RestartPolicy
-from clanactors.wire import ClanState, state_of
 
 log = logging.getLogger(__name__)
 DOWN = frozenset({"maintenance", "error"})
@@ -71,36 +71,6 @@ class ActorSystem:
         # starts a fresh one (Pollers in `serve`).
         self.failed: str | None = None
         self.ctx.root_failed = self._root_failed
-
-    @classmethod
-    def of(
-        cls,
-        settings: Settings,
-        db: Database,
-        client: BungieClient,
-        *,
-        clock: Clock | None = None,
-        health: Health | None = None,
-        notify: NotifySettings | None = None,
-    ) -> ActorSystem:
-        """The actor system for `settings`' clan, intervals, request rate and Discord
-        webhooks: what `serve` runs and the test rigs run. `notify` replaces the settings'
-        webhooks (tests tune the notifier's timings)."""
-        assert settings.clan_id
-        return cls(
-            clan_id=settings.clan_id,
-            db=db,
-            client=client,
-            roster_interval=settings.roster_interval,
-            profile_interval=settings.profile_interval,
-            max_rps=settings.max_rps,
-            clock=clock,
-            health=health,
-            notify=notify
-            or NotifySettings.of(
-                settings.discord_webhooks, settings.discord_kinds, settings.public_url
-            ),
-        )
 
     def add_listener(self, ref: pykka.ActorRef[Any]) -> None:
         """Subscribe an actor to EventStored and SnapshotChanged messages."""
@@ -147,7 +117,7 @@ class ActorSystem:
         """The clan view now, as the web would serve it."""
         ref = self.ctx.peers.view.ref
         assert ref is not None, "the view actor is not running"
-        return state_of(cast(Snapshot, ref.ask("snapshot", timeout=10)))
+        return state_of(cast(Snapshot, ref.ask(GetSnapshot(), timeout=10)))
 
     def stop(self) -> None:
         self.ctx.client.on_status_change = None

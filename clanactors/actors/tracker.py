@@ -1,7 +1,7 @@
 """The tracker: who is online, what they play, and with whom.
 
 It asks the supervisor for a member actor per online member, folds their presence
-reports into fireteams (grouping and pacing decided in `clanactors.fireteams`), starts a
+reports into fireteams (grouping and pacing decided in `clanactors.domain.fireteams`), starts a
 fireteam actor per group, and hands finished activities and members going offline to
 the recorder, which reads their history.
 """
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
-from clanactors import fireteams as ft
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     CheckHistory,
@@ -29,18 +28,20 @@ from clanactors.actors.messages import (
     StopMember,
     ToFireteam,
     ToMember,
+    TrackerMessage,
     ViewFireteams,
     ViewPresence,
 )
 from clanactors.bungie.models import RosterMember
-from clanactors.presence import Presence
-from clanactors.snapshot import FireteamCard
+from clanactors.domain import fireteams as ft
+from clanactors.domain.presence import Presence
+from clanactors.domain.snapshot import FireteamCard
 from clanactors.store.recording import horizon
 
 log = logging.getLogger(__name__)
 
 
-class TrackerActor(BaseActor):
+class TrackerActor(BaseActor[TrackerMessage]):
     role = "tracker"
 
     def __init__(self, ctx: Context) -> None:
@@ -58,14 +59,14 @@ class TrackerActor(BaseActor):
         with self.ctx.db.session() as session:
             self.first_synced_at = horizon(session)
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: TrackerMessage) -> Any:
         match message:
             case RosterPolled():
                 self._roster(message.members)
             case MemberPresence():
                 self._presence(message.presence)
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
 
     # ------------------------------------------------------------------ roster
 

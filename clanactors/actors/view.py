@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import (
     CheckPolling,
+    GetSnapshot,
     SaveSnapshot,
     SnapshotChanged,
     ViewFireteams,
     ViewHealth,
+    ViewMessage,
     ViewPresence,
     ViewRecent,
     ViewRoster,
     ViewStats,
 )
 from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.snapshot import (
+from clanactors.domain.snapshot import (
     ClanInfo,
     ClanTotals,
     FireteamCard,
@@ -29,15 +31,15 @@ from clanactors.snapshot import (
     Snapshot,
     empty,
 )
-from clanactors.store.live import load_snapshot, save_snapshot
-from clanactors.store.stats import StatsRecord
-from clanactors.wire import state_of
+from clanactors.domain.stats import StatsRecord
+from clanactors.render.wire import state_of
+from clanactors.store.live import SharedSnapshot, load_snapshot, save_snapshot
 
 SAVE_EVERY = 1.0
 CHECK_POLLING_EVERY = 5.0
 
 
-class ViewActor(BaseActor):
+class ViewActor(BaseActor[ViewMessage]):
     role = "view"
 
     def __init__(self, ctx: Context) -> None:
@@ -67,7 +69,7 @@ class ViewActor(BaseActor):
             self.snapshot = replace(self.snapshot, version=stored.version)
         self.later(CHECK_POLLING_EVERY, CheckPolling())
 
-    def handle(self, message: Any) -> Any:
+    def handle(self, message: ViewMessage) -> Any:
         match message:
             case ViewRoster():
                 if message.group is not None:
@@ -110,12 +112,14 @@ class ViewActor(BaseActor):
             case SaveSnapshot():
                 self.save_scheduled = False
                 with self.ctx.db.session() as session:
-                    save_snapshot(session, state_of(self.snapshot), self.ctx.clock.now())
+                    state = state_of(self.snapshot)
+                    shared = SharedSnapshot(state.version, state.to_json())
+                    save_snapshot(session, shared, self.ctx.clock.now())
                 return None
-            case "snapshot":
+            case GetSnapshot():
                 return self.snapshot
             case _:
-                raise TypeError(f"unexpected message {message!r}")
+                assert_never(message)
         self._rebuild()
         return None
 

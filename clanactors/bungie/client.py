@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from clanactors import __version__, metrics
+from clanactors import __version__
 from clanactors.bungie import models
 from clanactors.bungie.errors import (
     SUCCESS,
@@ -33,7 +33,8 @@ from clanactors.bungie.errors import (
     error_for_code,
 )
 from clanactors.bungie.ratelimit import BACKGROUND, LIVE, RECORDING, RateLimiter, SingleFlight
-from clanactors.clock import Clock, RealClock
+from clanactors.core import metrics
+from clanactors.core.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from concurrent.futures import Future
 from typing import TypeVar
 
 from clanactors.bungie.errors import ClientClosedError
-from clanactors.clock import Clock, RealClock
+from clanactors.core.clock import Clock, RealClock
 
 T = TypeVar("T")
 

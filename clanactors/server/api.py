@@ -14,18 +14,15 @@ import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
-from clanactors import metrics
-from clanactors.bungie.errors import ResponseShapeError
-from clanactors.bungie.models import Pgcr, parse_pgcr
-from clanactors.bungie.pgcr_teams import Team, parse_standings, parse_teams
-from clanactors.clock import utc_iso
-from clanactors.modes import mode_name
+from clanactors.core import metrics
+from clanactors.render.events import event_json
+from clanactors.render.reports import played_json, report_json
 from clanactors.server.base import BaseHandler
 from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after
 from clanactors.store.outbox import OutboxBacklog
 from clanactors.store.outbox import backlog as outbox_backlog
-from clanactors.store.queries import activity_json, member_recent, pgcr_payload
+from clanactors.store.queries import member_recent, stored_report
 from clanactors.store.recording import Backlog, backlog
 
 ID = re.compile(r"[0-9]{1,20}")
@@ -55,7 +52,7 @@ class MemberHandler(ApiHandler):
         if member is None:
             raise tornado.web.HTTPError(404, f"no clan member {membership_id}")
         recent = await self.in_db(member_recent, membership_id)
-        self.write_json({**member, "recentActivities": recent})
+        self.write_json({**member, "recentActivities": [played_json(p) for p in recent]})
 
 
 class FireteamsHandler(ApiHandler):
@@ -73,85 +70,12 @@ class RecentHandler(ApiHandler):
         self.write_body(self.ctx.hub.current.bodies["recent"])
 
 
-def kd(kills: int, deaths: int) -> float:
-    """Kills per death, as Bungie shows it (kills when there were no deaths)."""
-    return round(kills / max(deaths, 1), 2)
-
-
-def pgcr_result(
-    pgcr: Pgcr, teams: tuple[Team, ...], team_of: dict[str, int | None], clan_ids: set[str]
-) -> str:
-    """The clan's result: its team's standing in PvP, else whether a clan member cleared."""
-    if teams:
-        clan_teams = {
-            team_of.get(p.membership_id) for p in pgcr.players() if p.membership_id in clan_ids
-        }
-        for team in teams:
-            if team.team_id in clan_teams:
-                return team.result
-        return f"{teams[0].name} won"
-    return "Cleared" if pgcr.cleared_by(clan_ids) else "Not cleared"
-
-
-def pgcr_json(session: Any, payload: dict[str, Any], clan_ids: set[str]) -> dict[str, Any]:
-    pgcr = parse_pgcr(payload)
-    teams = parse_teams(payload)
-    standings = parse_standings(payload)
-    team_of = {m: s.team for m, s in standings.items()}
-    return {
-        "instanceId": pgcr.instance_id,
-        "activity": activity_json(session, pgcr.activity_hash),
-        "mode": pgcr.mode,
-        "modeName": mode_name(pgcr.mode),
-        "period": utc_iso(pgcr.period),
-        "durationSeconds": pgcr.duration_seconds,
-        "result": pgcr_result(pgcr, teams, team_of, clan_ids),
-        "teams": [
-            {
-                "teamId": t.team_id,
-                "name": t.name,
-                "score": t.score,
-                "standing": t.standing,
-                "result": t.result,
-            }
-            for t in teams
-        ],
-        "entries": [
-            {
-                "membershipId": p.membership_id,
-                "displayName": p.display_name,
-                "bungieName": p.bungie_name,
-                "characterClass": p.character_class,
-                "team": team_of.get(p.membership_id),
-                "score": standings[p.membership_id].score if p.membership_id in standings else 0,
-                "kills": p.kills,
-                "deaths": p.deaths,
-                "assists": p.assists,
-                "killsDeathsRatio": kd(p.kills, p.deaths),
-                "completed": p.completed,
-                "timePlayedSeconds": p.time_played_seconds,
-                "isClanMember": p.membership_id in clan_ids,
-            }
-            for p in pgcr.players()
-        ],
-    }
-
-
 async def load_report(handler: BaseHandler, instance_id: str) -> dict[str, Any] | None:
     """The stored PGCR as `/api/activities/{id}` shows it, or None when there is none."""
     clan_ids = handler.ctx.hub.snapshot.member_ids()
 
-    def load(session: Any) -> dict[str, Any] | None:
-        payload = pgcr_payload(session, instance_id)
-        if payload is None:
-            return None
-        try:
-            return pgcr_json(session, payload, clan_ids)
-        except ResponseShapeError:
-            return None
-
-    result: dict[str, Any] | None = await handler.in_db(load)
-    return result
+    report = await handler.in_db(stored_report, instance_id)
+    return None if report is None else report_json(report, clan_ids)
 
 
 class ActivityHandler(ApiHandler):
@@ -168,7 +92,7 @@ class FeedHandler(ApiHandler):
         after = self.int_argument("after", 0, 0, 2**63 - 1)
         limit = self.int_argument("limit", 50, 1, 500)
         stored = await self.in_db(events_after, after, limit)
-        self.write_json({"events": [e.to_json() for e in stored]})
+        self.write_json({"events": [event_json(e) for e in stored]})
 
 
 class HealthHandler(ApiHandler):

@@ -8,8 +8,8 @@ from typing import Any
 import tornado.httputil
 import tornado.web
 
-from clanactors.paths import web_dir
-from clanactors.repeats import Repeats
+from clanactors.core.paths import web_dir
+from clanactors.core.repeats import Repeats
 from clanactors.server import api, feedpages, leaderboards, memberpages, pages, roster
 from clanactors.server.base import (
     HSTS_SETTING,

@@ -17,8 +17,8 @@ import tornado.web
 from tornado.log import access_log
 
 from clanactors.bungie.client import BungieClient
-from clanactors.clock import Clock, RealClock
-from clanactors.health import Health
+from clanactors.core.clock import Clock, RealClock
+from clanactors.runtime.health import Health
 from clanactors.server.hub import Hub
 from clanactors.store.db import DATABASE_TROUBLE, Database
 

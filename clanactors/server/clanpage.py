@@ -4,7 +4,6 @@ bodies, so a page a thousand visitors load in one second is built once."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,8 +11,6 @@ from typing import Any
 from tornado.escape import url_escape, xhtml_escape
 
 from clanactors.server.base import security_headers
-from clanactors.server.hub import Hub
-from clanactors.server.pagecache import PageCache
 from clanactors.server.pages import HELPERS, PageHandler, ago
 
 
@@ -32,16 +29,6 @@ def member_link(member: dict[str, Any]) -> str:
         f"{xhtml_escape(member['displayName'])}</a>"
         f' <span class="code">{xhtml_escape(code)}</span>'
     )
-
-
-_caches: weakref.WeakKeyDictionary[Hub, PageCache] = weakref.WeakKeyDictionary()
-
-
-def cache_of(hub: Hub) -> PageCache:
-    cache = _caches.get(hub)
-    if cache is None:
-        cache = _caches[hub] = PageCache()
-    return cache
 
 
 class ClanPage(PageHandler):
@@ -73,7 +60,7 @@ class ClanPage(PageHandler):
             hub.last_event_id,
             int(now.timestamp()),
         )
-        body = await cache_of(hub).body(key, lambda: build(now))
+        body = await hub.pages.body(key, lambda: build(now))
         self.set_header("Content-Type", self.content_type)
         self.finish(body)
 

@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from clanactors.atom import atom_feed
-from clanactors.events import KINDS
+from clanactors.domain.events import KINDS, Kind
+from clanactors.render.atom import atom_feed
+from clanactors.render.front import twins
 from clanactors.server.api import ID
 from clanactors.server.clanpage import ClanDocument, ClanPage
-from clanactors.server.front import twins
 from clanactors.store.eventlog import members_named
 from clanactors.store.reports import FeedQuery, feed_page
 
@@ -22,13 +22,13 @@ PAGE = 50
 MAX_NAME = 64
 ATOM_ENTRIES = 50
 KIND_NAMES = {
-    "activity_cleared": "Clears",
-    "activity_ended": "Not cleared",
-    "activity_started": "Started",
-    "member_joined": "Joined",
-    "member_left": "Left",
-    "member_online": "Came online",
-    "member_offline": "Went offline",
+    Kind.ACTIVITY_CLEARED: "Clears",
+    Kind.ACTIVITY_ENDED: "Not cleared",
+    Kind.ACTIVITY_STARTED: "Started",
+    Kind.MEMBER_JOINED: "Joined",
+    Kind.MEMBER_LEFT: "Left",
+    Kind.MEMBER_ONLINE: "Came online",
+    Kind.MEMBER_OFFLINE: "Went offline",
 }
 PUBLIC_URL_SETTING = "clanactors_public_url"
 

@@ -18,20 +18,21 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, assert_never
 
 import pykka
 from tornado.ioloop import IOLoop
 
-from clanactors import metrics
-from clanactors.actors.messages import EventStored, SnapshotChanged
-from clanactors.repeats import Repeats, held_back
+from clanactors.actors.messages import EventStored, ListenerMessage, SnapshotChanged
+from clanactors.core import metrics
+from clanactors.core.repeats import Repeats, held_back
+from clanactors.render.events import event_json
+from clanactors.render.wire import EMPTY, ClanState, patch_between, state_of
 from clanactors.server.pagecache import PageCache
-from clanactors.wire import EMPTY, ClanState, patch_between, state_of
 
 if TYPE_CHECKING:
-    from clanactors.events import StoredEvent
-    from clanactors.snapshot import Snapshot
+    from clanactors.domain.events import StoredEvent
+    from clanactors.domain.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Published:
 
 
 def event_frame(event: StoredEvent) -> str:
-    return json.dumps({"type": "event", "event": event.to_json()}, ensure_ascii=False)
+    return json.dumps({"type": "event", "event": event_json(event)}, ensure_ascii=False)
 
 
 FEED_MEMORY = 50
@@ -135,7 +136,7 @@ class Hub:
         self.dropped = 0  # clients gone since memory was last given back
         self.giving_back = False
         # The front page, by the second it was built in: one build a second at most.
-        self.front_page = PageCache(size=2)
+        self.pages = PageCache()  # every rendered page body, the front page's too
         self.frame_cache: tuple[object, str, bytes] | None = None  # (key, frame, framed)
         # The newest event frames, so the front page has a feed while the database is down.
         self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)
@@ -273,7 +274,7 @@ class HubListener(pykka.ThreadingActor):
                 )
         return None
 
-    def handle(self, message: EventStored | SnapshotChanged | ConvertNewest) -> None:
+    def handle(self, message: ListenerMessage | ConvertNewest) -> None:
         match message:
             case EventStored(event=stored):
                 self.io_loop.add_callback(self.hub.on_event, stored.id, event_frame(stored))
@@ -289,4 +290,4 @@ class HubListener(pykka.ThreadingActor):
                     published = Published.of(state_of(newest))
                     self.io_loop.add_callback(self.hub.on_snapshot, published)
             case _:
-                raise TypeError(f"not a hub listener message: {message!r}")
+                assert_never(message)

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from clanactors.discord.weekly import last_reset, next_reset
-from clanactors.ranking import Place, ranked
+from clanactors.domain.week import last_reset, next_reset
+from clanactors.render.ranking import Place, ranked
 from clanactors.server.clanpage import ClanPage, hours
 from clanactors.store.reports import Clears, Pair, clears_by_member, played_together, time_played
 

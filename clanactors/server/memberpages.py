@@ -10,11 +10,12 @@ from typing import Any
 import tornado.web
 from sqlalchemy.orm import Session
 
-from clanactors.discord.weekly import last_reset
-from clanactors.heatmap import DAYS, Heatmap, heatmap, online_spans
+from clanactors.domain.week import last_reset
+from clanactors.render.heatmap import DAYS, Heatmap, heatmap, online_spans
+from clanactors.render.reports import played_json
 from clanactors.server.api import ID, load_report
 from clanactors.server.clanpage import ClanPage, hours
-from clanactors.store.queries import member_recent
+from clanactors.store.queries import PlayedActivity, member_recent
 from clanactors.store.reports import Clears, clears_by_member, played_with, presence
 
 HEATMAP_WEEKS = 4
@@ -23,7 +24,7 @@ MONTH = timedelta(days=30)
 
 @dataclass(frozen=True)
 class MemberHistory:
-    recent: list[dict[str, Any]]
+    recent: list[PlayedActivity]
     week_with: dict[str, int]
     month_with: dict[str, int]
     presence: list[tuple[str, datetime]]
@@ -76,7 +77,7 @@ class MemberPage(ClanPage):
                 now,
                 member=member,
                 history=history,
-                recent=history.recent,
+                recent=[played_json(p) for p in history.recent],
                 mates=clanmates(history, self.ctx.hub.snapshot.by_id)[:20],
                 grid=grid,
                 days=DAYS,

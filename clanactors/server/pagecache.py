@@ -11,9 +11,10 @@ CACHE_SIZE = 64  # distinct (page, query) bodies kept per second
 
 
 class PageCache:
-    """Rendered bodies by key. The key says what a body may be served for: the clan pages
-    name the page, its query, the clan state version, the newest event and the second; the
-    front page names the second alone. Either way no body outlives its second.
+    """Rendered bodies by key; the hub holds the one cache every page uses. The key says
+    what a body may be served for: the clan pages name the page, its query, the clan state
+    version, the newest event and the second; the front page ("front", second) names the
+    second alone. Either way no body outlives its second.
 
     Single-flight: requests for a body being built wait for that build, so a second's
     first burst of visitors builds the page once, not once each. Lives on the IOLoop."""

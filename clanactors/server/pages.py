@@ -7,7 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from clanactors.server import front
+from clanactors.domain.events import PRESENCE_KINDS
+from clanactors.render import front
+from clanactors.render.events import event_json
 from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.server.hub import server_time
 from clanactors.store.eventlog import EventFilter, find_events
@@ -73,12 +75,12 @@ class IndexHandler(PageHandler):
 
     async def get(self) -> None:
         second = int(self.ctx.clock.now().timestamp())
-        self.finish(await self.ctx.hub.front_page.body((second,), self._build))
+        self.finish(await self.ctx.hub.pages.body(("front", second), self._build))
 
     async def _build(self) -> bytes:
         try:
             stored = await self.in_db(find_events, EventFilter(limit=FEED_ON_PAGE))
-            feed = [e.to_json() for e in stored]
+            feed = [event_json(e) for e in stored]
         except DatabaseUnavailable:
             # The database is down: the newest events this process saw, from memory.
             feed = [json.loads(frame)["event"] for frame in self.ctx.hub.recent_frames]
@@ -102,7 +104,7 @@ class IndexHandler(PageHandler):
             idle=[m for m in online if not m["currentActivity"]],
             names=snapshot.by_id,
             server_time=server_time(),
-            presence_kinds=front.PRESENCE_KINDS,
+            presence_kinds=PRESENCE_KINDS,
             twins=front.twins(snapshot),
             code=front.code,
             guests=front.guests,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from clanactors.roster_view import (
+from clanactors.render.roster_view import (
     DEFAULT_INACTIVE_DAYS,
     RANKS,
     SORT_KEYS,

@@ -19,6 +19,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from tornado.ioloop import IOLoop
 
+from clanactors.render.wire import ClanState
 from clanactors.server.hub import Hub, Published, event_frame
 from clanactors.store.db import DATABASE_TROUBLE, Database, raw_connection
 from clanactors.store.eventlog import events_after
@@ -117,7 +118,8 @@ class DatabaseTail:
 
     def _load_snapshot(self) -> Published | None:
         with self.db.session() as session:
-            snapshot = load_snapshot(session)
-        if snapshot is None or snapshot.version <= self.hub.snapshot.version:
+            stored = load_snapshot(session)
+        if stored is None or stored.version <= self.hub.snapshot.version:
             return None
-        return Published.of(snapshot)
+        state = ClanState.from_json(stored.document)
+        return None if state is None else Published.of(state)

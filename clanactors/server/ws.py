@@ -30,8 +30,8 @@ import tornado.websocket
 from tornado.iostream import IOStream, StreamClosedError
 from tornado.websocket import WebSocketProtocol, WebSocketProtocol13
 
-from clanactors import metrics
-from clanactors.repeats import Repeats, held_back
+from clanactors.core import metrics
+from clanactors.core.repeats import Repeats, held_back
 from clanactors.server.base import no_content_headers
 from clanactors.server.hub import Hub, event_frame
 from clanactors.server.proxies import address_key

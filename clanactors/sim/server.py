@@ -28,8 +28,8 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 
-from clanactors.clock import Clock, ScaledClock
-from clanactors.server.runner import ServerThread, serve_until_stopped
+from clanactors.core.clock import Clock, ScaledClock
+from clanactors.runtime.serving import ServerThread, serve_until_stopped
 from clanactors.sim import render
 from clanactors.sim.faults import FaultError, Faults, check_switch
 from clanactors.sim.render import SimError, iso

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from clanactors.clock import Clock, RealClock
+from clanactors.core.clock import Clock, RealClock
 from clanactors.sim.catalog import ORBIT_HASH, Catalog, SimActivity, load_catalog
 from clanactors.sim.people import (
     CATEGORIES,

@@ -21,9 +21,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from clanactors import metrics
-from clanactors.config import ConfigError
-from clanactors.paths import migrations_dir
+from clanactors.core import metrics
+from clanactors.core.errors import ConfigError
+from clanactors.core.paths import migrations_dir
+
+DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
+# The demo never touches the file a real clan will use (README "Running it for your clan").
+DEMO_DATABASE_URL = "sqlite:///clanactors-demo.db"
 
 log = logging.getLogger(__name__)
 

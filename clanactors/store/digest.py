@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanactors.discord.messages import DigestData
+from clanactors.domain.events import Kind
 from clanactors.store.eventlog import row_to_event
 from clanactors.store.models import EventRow, Member, MemberActivity
 
 RAID_MODE = 4  # DestinyActivityModeType.Raid
+
+
+@dataclass(frozen=True)
+class DigestData:
+    """A week of the event log, summed up for the digest."""
+
+    week_start: str  # ISO date of the reset that began the week
+    week_end: str
+    clears_by_activity: tuple[tuple[str, int], ...]
+    most_active: tuple[tuple[str, int], ...]  # (name, seconds played)
+    raid_clears: tuple[tuple[str, int], ...]  # (name, raid clears)
+    joined: tuple[str, ...]
+    left: tuple[str, ...]
 
 
 def week_summary(session: Session, start: datetime, end: datetime) -> DigestData:
@@ -23,7 +37,7 @@ def week_summary(session: Session, start: datetime, end: datetime) -> DigestData
         .where(
             EventRow.occurred_at >= start,
             EventRow.occurred_at < end,
-            EventRow.kind.in_(("activity_cleared", "member_joined", "member_left")),
+            EventRow.kind.in_((Kind.ACTIVITY_CLEARED, Kind.MEMBER_JOINED, Kind.MEMBER_LEFT)),
         )
         .order_by(EventRow.id)
     )
@@ -33,15 +47,14 @@ def week_summary(session: Session, start: datetime, end: datetime) -> DigestData
     left: list[str] = []
     for row in rows:
         event = row_to_event(row).event
-        if event.kind == "activity_cleared":
+        if event.kind == Kind.ACTIVITY_CLEARED:
             clears[event.activity.name if event.activity else "Unknown"] += 1
             if row.activity_mode == RAID_MODE:
                 for member in event.members:
                     raids[names.get(member, member)] += 1
         else:
-            # The event's own sentence holds the name the member had then.
-            name = event.text.removesuffix(" joined the clan").removesuffix(" left the clan")
-            (joined if event.kind == "member_joined" else left).append(name)
+            names_now = [names.get(member, member) for member in event.members]
+            (joined if event.kind == Kind.MEMBER_JOINED else left).extend(names_now)
     played = session.execute(
         select(MemberActivity.membership_id, func.sum(MemberActivity.time_played_seconds))
         .where(MemberActivity.period >= start, MemberActivity.period < end)

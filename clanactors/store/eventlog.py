@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from clanactors.events import ActivityRef, Event, StoredEvent
-from clanactors.names import NamedMember, find_member
+from clanactors.domain.events import ActivityRef, Event, Kind, StoredEvent
+from clanactors.domain.names import NamedMember, find_member
 from clanactors.store.models import EventMember, EventRow, Member
 from clanactors.store.upsert import insert_for
 
@@ -65,7 +65,7 @@ def row_to_event(row: EventRow) -> StoredEvent:
     return StoredEvent(
         row.id,
         Event(
-            kind=row.kind,
+            kind=Kind(row.kind),
             occurred_at=row.occurred_at,
             members=tuple(row.membership_ids),
             text=row.text,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from clanactors.events import StoredEvent
+from clanactors.domain.events import StoredEvent
 from clanactors.store.eventlog import row_to_event
 from clanactors.store.models import (
     ActivityInstance,

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clanactors.bungie.models import HistoryEntry, Pgcr
+from clanactors.core.clock import utc_iso
 from clanactors.store.models import (
     ActivityInstance,
     Clan,
@@ -42,6 +43,10 @@ class Work:
     next_try_at: datetime
     created_at: datetime
     priority: int = 0
+
+    def history(self) -> HistoryRead:
+        """The payload of a history read (kind HISTORY)."""
+        return HistoryRead.from_json(self.payload)
 
 
 @dataclass(frozen=True)
@@ -109,31 +114,82 @@ def enqueue(
     session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=changes))
 
 
-def merge_history(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Candidate:
+    """A member whose history may hold the activity; no characters listed: all of them."""
+
+    membership_id: str
+    characters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The activity a fireteam's end expects to find in the history."""
+
+    activity_hash: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryRead:
+    """The payload of a history read: whose history, and what it should show."""
+
+    candidates: tuple[Candidate, ...]
+    expect: Expected | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "candidates": [
+                {"id": c.membership_id, "characters": list(c.characters)} for c in self.candidates
+            ]
+        }
+        if self.expect is not None:
+            payload["expect"] = {
+                "hash": self.expect.activity_hash,
+                "startedAt": utc_iso(self.expect.started_at),
+            }
+        return payload
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> HistoryRead:
+        candidates = tuple(
+            Candidate(str(c["id"]), tuple(c.get("characters") or ()))
+            for c in payload.get("candidates", [])
+        )
+        expect = payload.get("expect")
+        return cls(
+            candidates,
+            Expected(
+                int(expect["hash"]),
+                datetime.fromisoformat(str(expect["startedAt"]).replace("Z", "+00:00")),
+            )
+            if expect
+            else None,
+        )
+
+
+def merge_history(old: HistoryRead, new: HistoryRead) -> HistoryRead:
     """One history read that does what both asked: every candidate of both (the new
     ones first), each with the characters either wanted (none listed means all of them),
     and the newer expectation."""
-    characters: dict[str, list[str]] = {}
-    for candidate in [*new.get("candidates", []), *old.get("candidates", [])]:
-        mine = list(candidate.get("characters") or [])
-        if candidate["id"] not in characters:
-            characters[candidate["id"]] = mine
+    characters: dict[str, tuple[str, ...]] = {}
+    for candidate in [*new.candidates, *old.candidates]:
+        mine = candidate.characters
+        if candidate.membership_id not in characters:
+            characters[candidate.membership_id] = mine
         else:
-            theirs = characters[candidate["id"]]
-            characters[candidate["id"]] = sorted(set(theirs) | set(mine)) if theirs and mine else []
-    merged: dict[str, Any] = {
-        "candidates": [{"id": k, "characters": v} for k, v in characters.items()]
-    }
-    expect = new.get("expect") or old.get("expect")
-    if expect:
-        merged["expect"] = expect
-    return merged
+            theirs = characters[candidate.membership_id]
+            both = tuple(sorted(set(theirs) | set(mine))) if theirs and mine else ()
+            characters[candidate.membership_id] = both
+    return HistoryRead(
+        tuple(Candidate(k, v) for k, v in characters.items()), new.expect or old.expect
+    )
 
 
 def enqueue_history(
     session: Session,
     membership_id: str,
-    payload: dict[str, Any],
+    read: HistoryRead,
     now: datetime,
     priority: int = 0,
 ) -> None:
@@ -147,7 +203,7 @@ def enqueue_history(
                 key=key,
                 kind=HISTORY,
                 subject=membership_id,
-                payload=payload,
+                payload=read.to_json(),
                 priority=priority,
                 attempts=0,
                 next_try_at=now,
@@ -155,10 +211,10 @@ def enqueue_history(
             )
         )
         return
-    row.payload = merge_history(dict(row.payload or {}), payload)
+    row.payload = merge_history(HistoryRead.from_json(dict(row.payload or {})), read).to_json()
     row.next_try_at = min(row.next_try_at, now)
     row.priority = min(row.priority, priority)
-    if payload.get("expect"):
+    if read.expect is not None:
         row.attempts = 0  # a new expectation gets its own retries
 
 

@@ -16,11 +16,9 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from clanactors.bungie.models import MODE_DUNGEON, MODE_RAID
-from clanactors.events import StoredEvent
+from clanactors.domain.events import PRESENCE_KINDS, Kind, StoredEvent
 from clanactors.store.eventlog import row_to_event
 from clanactors.store.models import EventMember, EventRow, MemberActivity
-
-PRESENCE_KINDS = ("member_online", "member_offline")
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def clears_by_member(
     """Raid and dungeon clears per member from the event log (since `since` if given)."""
     counts: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
     wanted = (
-        EventRow.kind == "activity_cleared",
+        EventRow.kind == Kind.ACTIVITY_CLEARED,
         EventRow.activity_mode.in_((MODE_RAID, MODE_DUNGEON)),
         *((EventRow.occurred_at >= since,) if since is not None else ()),
     )

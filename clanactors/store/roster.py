@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clanactors.bungie.models import GroupInfo, RosterMember
-from clanactors.config import DEMO_DATABASE_URL, ConfigError
-from clanactors.events import Event, StoredEvent
-from clanactors.roster_diff import StoredMember, roster_events
+from clanactors.core.errors import ConfigError
+from clanactors.domain.events import Event, StoredEvent
+from clanactors.domain.roster_diff import StoredMember, roster_events
+from clanactors.store.db import DEMO_DATABASE_URL
 from clanactors.store.eventlog import record_event
 from clanactors.store.models import Clan, Member
 

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clanactors.domain.stats import StatsRecord
 from clanactors.store.models import MemberStats
 from clanactors.store.upsert import upsert
-
-
-@dataclass(frozen=True)
-class StatsRecord:
-    membership_id: str
-    kills: int
-    deaths: int
-    activities_cleared: int
-    raid_clears: int
-    time_played_seconds: int
-    fetched_at: datetime
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "kills": self.kills,
-            "deaths": self.deaths,
-            "activitiesCleared": self.activities_cleared,
-            "raidClears": self.raid_clears,
-            "timePlayedSeconds": self.time_played_seconds,
-        }
 
 
 def load_stats(session: Session) -> dict[str, StatsRecord]:

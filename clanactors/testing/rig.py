@@ -16,10 +16,11 @@ from sqlalchemy import select
 from clanactors.actors.messages import Ping
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient, probe_interval
-from clanactors.clock import FakeClock, RealClock
-from clanactors.config import Settings
-from clanactors.discord.delivery import NotifySettings
-from clanactors.events import StoredEvent
+from clanactors.core.clock import FakeClock, RealClock
+from clanactors.domain.events import StoredEvent
+from clanactors.notify.delivery import NotifySettings
+from clanactors.process.app import actor_system
+from clanactors.process.config import Settings
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.db import Database, migrate
@@ -82,7 +83,7 @@ class Rig:
             profile_interval=self.profile_interval,
             max_rps=1000,
         )
-        self.system = ActorSystem.of(
+        self.system = actor_system(
             settings, self.db, self.client, clock=self.clock, notify=self.notify
         )
         with self.db.session() as session:

@@ -10,12 +10,12 @@ from typing import Any
 import tornado.httpserver
 from tornado.ioloop import IOLoop
 
-from clanactors.clock import Clock, RealClock
+from clanactors.core.clock import Clock, RealClock
+from clanactors.runtime.serving import ServerThread
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
 from clanactors.server.limits import HttpLimits, http_server
-from clanactors.server.runner import ServerThread
 from clanactors.server.ws import PER_ADDRESS, QUEUE_BYTES
 from clanactors.store.db import Database
 from clanactors.store.eventlog import last_event_id

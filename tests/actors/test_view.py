@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from clanactors.actors.messages import ViewPresence, ViewRoster, ViewStats
 from clanactors.bungie.models import RosterMember
-from clanactors.store.stats import StatsRecord
+from clanactors.domain.stats import StatsRecord
 from tests.actors.harness import Harness
 
 T0 = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)

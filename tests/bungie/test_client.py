@@ -21,7 +21,7 @@ from clanactors.bungie.errors import (
     ThrottledError,
     TransientError,
 )
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from tests.conftest import load_sample
 
 API = "https://www.bungie.net/Platform"

@@ -11,7 +11,7 @@ import pytest
 
 from clanactors.bungie.errors import ClientClosedError
 from clanactors.bungie.ratelimit import BACKGROUND, LIVE, RECORDING, RateLimiter
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 
 
 class GatedClock(FakeClock):

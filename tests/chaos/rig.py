@@ -28,7 +28,7 @@ import requests
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from clanactors.clock import ScaledClock
+from clanactors.core.clock import ScaledClock
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.store.models import Clan, EventRow
 

@@ -167,7 +167,7 @@ def test_serve_waits_for_a_database_that_starts_after_it(
     wait_for(lambda: health(serve)[0] == 200, 5 * ROSTER + 10, "/healthz 200 once PG is up")
     wait_for(serve.polls, 5 * ROSTER + 10, "polling once PostgreSQL is up")
     print(f"polling {time.monotonic() - began:.1f} s after PostgreSQL started")
-    start_lines = [line for line in log_lines(serve) if "clanactors.app:" in line]
+    start_lines = [line for line in log_lines(serve) if "clanactors.process.app:" in line]
     twice = sorted({line for line in start_lines if start_lines.count(line) > 1})
     assert not twice, f"start lines logged twice: {twice}"
     time.sleep(AFTER)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clanactors import fireteams as ft
 from clanactors.bungie.models import (
     CharacterInfo,
     CurrentActivity,
@@ -12,7 +11,8 @@ from clanactors.bungie.models import (
     ProfileState,
     Transitory,
 )
-from clanactors.presence import STUCK_AFTER, Presence, derive_presence
+from clanactors.domain import fireteams as ft
+from clanactors.domain.presence import STUCK_AFTER, Presence, derive_presence
 
 NOW = datetime(2026, 11, 3, 20, 0, tzinfo=UTC)
 START = NOW - timedelta(minutes=20)

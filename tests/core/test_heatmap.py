@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clanactors.heatmap import heatmap, online_spans
+from clanactors.render.heatmap import heatmap, online_spans
 
 MON = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
 

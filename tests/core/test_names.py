@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clanactors.names import NamedMember, find_member, fold, name_matches
+from clanactors.domain.names import NamedMember, find_member, fold, name_matches
 
 ZOE = NamedMember("1", "Zoë Ñandú", "Zoë Ñandú#0042")
 LUKASZ = NamedMember("2", 'Łukasz "The Wall"', 'Łukasz "The Wall"#0007')

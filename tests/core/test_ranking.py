@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clanactors.ranking import ranked
+from clanactors.render.ranking import ranked
 
 
 def test_ties_share_a_rank_and_zero_is_left_out() -> None:

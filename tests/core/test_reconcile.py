@@ -41,19 +41,35 @@ def test_online_members_are_read_on_start_and_recovery_only() -> None:
 
 
 def test_history_requests_merge_and_never_narrow() -> None:
-    from clanactors.store.recording import merge_history
+    from clanactors.store.recording import Candidate, Expected, HistoryRead, merge_history
 
-    everything = {"candidates": [{"id": "1", "characters": []}]}
-    one = {"candidates": [{"id": "1", "characters": ["c1"]}, {"id": "2", "characters": ["c9"]}]}
-    expect = {"hash": 5, "startedAt": "2026-11-03T19:00:00Z"}
-    merged = merge_history(everything, {**one, "expect": expect})
-    assert merged["candidates"] == [
-        {"id": "1", "characters": []},  # "all characters" is kept
-        {"id": "2", "characters": ["c9"]},
-    ]
-    assert merged["expect"] == expect
-    played = merge_history(
-        {**one, "expect": expect}, {"candidates": [{"id": "1", "characters": ["c2"]}]}
+    everything = HistoryRead((Candidate("1"),))
+    one = (Candidate("1", ("c1",)), Candidate("2", ("c9",)))
+    expect = Expected(5, datetime(2026, 11, 3, 19, tzinfo=UTC))
+    merged = merge_history(everything, HistoryRead(one, expect))
+    assert merged.candidates == (
+        Candidate("1", ()),  # "all characters" is kept
+        Candidate("2", ("c9",)),
     )
-    assert played["candidates"][0] == {"id": "1", "characters": ["c1", "c2"]}
-    assert played["expect"] == expect  # a plain read keeps what the fireteam's end expects
+    assert merged.expect == expect
+    played = merge_history(HistoryRead(one, expect), HistoryRead((Candidate("1", ("c2",)),)))
+    assert played.candidates[0] == Candidate("1", ("c1", "c2"))
+    assert played.expect == expect  # a plain read keeps what the fireteam's end expects
+
+
+def test_a_history_read_keeps_its_stored_json_shape() -> None:
+    """Rows written before the payload became a dataclass read the same, and back."""
+    from clanactors.store.recording import HistoryRead
+
+    stored = {
+        "candidates": [{"id": "1", "characters": ["c1"]}, {"id": "2", "characters": []}],
+        "expect": {"hash": 5, "startedAt": "2026-11-03T19:00:00Z"},
+    }
+    read = HistoryRead.from_json(stored)
+    assert read.expect is not None and read.expect.started_at == datetime(
+        2026, 11, 3, 19, tzinfo=UTC
+    )
+    assert read.to_json() == stored
+    assert HistoryRead.from_json({"candidates": [{"id": "3"}]}).to_json() == {
+        "candidates": [{"id": "3", "characters": []}]
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clanactors.repeats import Repeats, held_back
+from clanactors.core.repeats import Repeats, held_back
 
 
 class Ticks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from clanactors.bungie.models import RosterMember
-from clanactors.roster_diff import StoredMember, roster_events
+from clanactors.domain.roster_diff import StoredMember, roster_events
 
 NOW = datetime(2026, 11, 3, 20, 0, tzinfo=UTC)
 JOINED = NOW - timedelta(days=300)

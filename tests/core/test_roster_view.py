@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clanactors.roster_view import RosterQuery, csv_text, roster_csv, roster_row, select_rows
+from clanactors.render.roster_view import RosterQuery, csv_text, roster_csv, roster_row, select_rows
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clanactors.supervision import RestartPolicy
+from clanactors.runtime.supervision import RestartPolicy
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clanactors import events
 from clanactors.actors.messages import Record
-from clanactors.discord.delivery import NotifySettings, Webhook
-from clanactors.events import ActivityRef, Event
+from clanactors.domain import events
+from clanactors.domain.events import ActivityRef, Event
+from clanactors.notify.delivery import NotifySettings, Webhook
 from clanactors.store.models import Member
 from clanactors.testing.rig import Rig
 from tests.notify.standin import StandIn

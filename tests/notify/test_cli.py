@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clanactors.cli import main
+from clanactors.process.cli import main
 from tests.notify.conftest import TOKEN
 from tests.notify.standin import StandIn
 

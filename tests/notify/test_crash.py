@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from clanactors.discord.messages import escape
+from clanactors.notify.messages import escape
 from clanactors.store.models import EventRow, OutboxRow
 from tests.chaos.rig import Serve, Sim, stop_all, wait_for
 from tests.notify.conftest import TOKEN

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from clanactors import events
-from clanactors.discord.weekly import last_reset, next_reset
+from clanactors.domain import events
+from clanactors.domain.week import last_reset, next_reset
 from clanactors.store.models import ActivityInstance, MemberActivity, OutboxRow
 from clanactors.testing.rig import Rig
 from tests.notify.conftest import VAULT, members, notify_settings, record
@@ -38,10 +38,11 @@ def test_the_digest_is_posted_at_the_reset_once_across_a_restart(
     standin: StandIn, make_rig: MakeRig
 ) -> None:
     rig = make_rig(notify_settings(standin, ("1", "2")), start=RESET - timedelta(minutes=2))
-    (a_id, a_name), (b_id, b_name) = members(rig)[:2]
+    (a_id, a_name), (b_id, b_name), (c_id, c_name) = members(rig)[:3]
     earlier = RESET - timedelta(days=2)
     record(rig, events.activity_finished({a_id: a_name, b_id: b_name}, VAULT, "555", earlier, True))
-    record(rig, events.member_joined("900000001", "Newbie", earlier))
+    # Names come from the members' rows (by id), not from the events' sentences.
+    record(rig, events.member_joined(c_id, "an old name", earlier))
     record(rig, events.member_left(b_id, b_name, None, earlier + timedelta(hours=1)))
     # Last week's reset is not part of this week.
     old = RESET - timedelta(days=8)
@@ -85,7 +86,7 @@ def test_the_digest_is_posted_at_the_reset_once_across_a_restart(
     active = fields["Most active"].splitlines()
     assert 2 <= len(active) <= 10
     assert all(": " in line and line.endswith("min") for line in active)
-    assert fields["Joined"] == "Newbie"
+    assert fields["Joined"] == c_name
     assert fields["Left"] == b_name
     assert embed["url"] == "https://clan.example/leaderboards"
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import requests
 
-from clanactors import events
-from clanactors.events import StoredEvent
+from clanactors.domain import events
+from clanactors.domain.events import StoredEvent
 from clanactors.store import outbox
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import record_event

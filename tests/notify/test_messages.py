@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clanactors import events
-from clanactors.discord.messages import CONTENT_LIMIT, escape, next_batch
-from clanactors.events import StoredEvent
+from clanactors.domain import events
+from clanactors.domain.events import StoredEvent
+from clanactors.notify.messages import CONTENT_LIMIT, escape, next_batch
 from clanactors.store.outbox import ClearDetails, OutboxItem
 from tests.notify.conftest import VAULT
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from clanactors import events, metrics
+from clanactors.core import metrics
+from clanactors.domain import events
 from clanactors.store import outbox
 from clanactors.store.models import Member, OutboxRow
 from clanactors.testing.rig import Rig

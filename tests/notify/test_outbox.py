@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clanactors import events
-from clanactors.events import StoredEvent
+from clanactors.domain import events
+from clanactors.domain.events import StoredEvent
 from clanactors.store import outbox
 from clanactors.store.db import Database
 from clanactors.store.eventlog import record_event

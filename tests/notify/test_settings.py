@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from clanactors.cli import main
-from clanactors.config import ConfigError, load_settings, webhook_id
-from clanactors.discord.delivery import NotifySettings, redact
+from clanactors.core.errors import ConfigError
+from clanactors.notify.delivery import NotifySettings, redact, webhook_id
+from clanactors.process.cli import main
+from clanactors.process.config import load_settings
 
 TOKEN = "AbC-def_123.xyz"
 

@@ -18,8 +18,8 @@ from clanactors.actors.messages import Ping, Poll, PollNow
 from clanactors.actors.roster import RosterActor
 from clanactors.bungie.errors import MaintenanceError, PrivacyError
 from clanactors.bungie.models import RosterMember
-from clanactors.clock import FakeClock
-from clanactors.scheduler import Scheduler
+from clanactors.core.clock import FakeClock
+from clanactors.runtime.scheduler import Scheduler
 
 PROFILE = 30.0
 ROSTER = 60.0

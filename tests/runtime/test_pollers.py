@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from clanactors import app as app_module
 from clanactors.actors.system import ActorSystem
-from clanactors.app import Pollers
 from clanactors.bungie.client import BungieClient
-from clanactors.config import Settings
-from clanactors.leader import PollerLock
+from clanactors.process import app as app_module
+from clanactors.process.app import Pollers
+from clanactors.process.config import Settings
+from clanactors.process.leader import PollerLock
 from clanactors.server.hub import Hub
 from clanactors.store.db import Database, migrate
 

@@ -12,8 +12,8 @@ import pytest
 
 from clanactors.actors.base import BaseActor, Context
 from clanactors.actors.messages import Ping
-from clanactors.clock import FakeClock
-from clanactors.scheduler import SWEEP_EVERY, Scheduler
+from clanactors.core.clock import FakeClock
+from clanactors.runtime.scheduler import SWEEP_EVERY, Scheduler
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim.server import RunningSimulator, Simulator
 
 

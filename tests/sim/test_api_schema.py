@@ -8,7 +8,7 @@ import requests
 
 from clanactors.bungie import models
 from clanactors.bungie.client import BungieClient
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim.server import RunningSimulator
 from tests.sim.spec_check import check, response_schema
 

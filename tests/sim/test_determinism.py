@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from clanactors.clock import FakeClock, ScaledClock
+from clanactors.core.clock import FakeClock, ScaledClock
 from clanactors.sim.faults import Faults
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.sim.timeline import chunk_start

@@ -13,7 +13,7 @@ import requests
 
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import MaintenanceError, ThrottledError
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim.server import RunningSimulator
 
 

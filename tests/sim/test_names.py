@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from clanactors import cli
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
+from clanactors.process import cli
 from clanactors.sim.server import start_in_thread
 from clanactors.sim.world import World
 

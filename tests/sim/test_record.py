@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim.server import RunningSimulator
 from clanactors.sim.world import KINDS
 

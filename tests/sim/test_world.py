@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import requests
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.sim import render
 from clanactors.sim.server import RunningSimulator, Simulator
 from clanactors.sim.world import World

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clanactors import events
+from clanactors.domain import events
+from clanactors.render.events import event_json
 from clanactors.store.db import Database
 from clanactors.store.eventlog import (
     EventFilter,
@@ -57,7 +58,7 @@ def test_round_trip_keeps_the_contract_shape(db: Database) -> None:
         event_id = record_event(s, _cleared(), T0)
     with db.session() as s:
         (stored,) = events_after(s, 0, 10)
-    assert stored.to_json() == {
+    assert event_json(stored) == {
         "id": event_id,
         "kind": "activity_cleared",
         "occurredAt": "2026-11-01T21:00:00Z",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from clanactors.discord.weekly import last_reset
+from clanactors.domain.week import last_reset
 from clanactors.store.db import Database
 from clanactors.store.recording import recent_instances
 from clanactors.store.reports import (

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from clanactors.domain.snapshot import Snapshot
+from clanactors.render.wire import state_of
 from clanactors.server.hub import Published
-from clanactors.snapshot import Snapshot
 from clanactors.store.db import Database, migrate
 from clanactors.testing.web import WebServer
-from clanactors.wire import state_of
 from tests.actors.harness import Harness
 from tests.conftest import IN_CI
 

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 import tornado.netutil
 from tornado.httpserver import HTTPServer
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
+from clanactors.render.wire import ClanState
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, Published
 from clanactors.store.db import DATABASE_TROUBLE, Database
 from clanactors.store.eventlog import last_event_id
-from clanactors.wire import ClanState
 
 
 class Site:

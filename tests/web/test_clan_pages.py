@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from clanactors.bungie.models import parse_pgcr
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.store.db import Database, migrate
 from clanactors.store.models import ActivityDefinition
 from clanactors.store.recording import store_pgcr

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
 from clanactors.store.db import Database, migrate
 from tests.conftest import IN_CI
 from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, csp_violations

@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from clanactors.bungie.models import RosterMember
-from clanactors.clock import FakeClock
+from clanactors.core.clock import FakeClock
+from clanactors.domain.snapshot import ClanInfo, ClanTotals, MemberCard, Snapshot
 from clanactors.server import pages
 from clanactors.server.pages import IndexHandler
-from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, Snapshot
 from clanactors.store.db import Database, migrate
 from clanactors.testing.web import WebServer
 from tests.web.conftest import publish

@@ -13,14 +13,15 @@ from typing import Any
 import pykka
 import pytest
 
-from clanactors import events, metrics
 from clanactors.actors.messages import EventStored, SnapshotChanged
-from clanactors.events import StoredEvent
-from clanactors.repeats import Repeats
+from clanactors.core import metrics
+from clanactors.core.repeats import Repeats
+from clanactors.domain import events
+from clanactors.domain.events import StoredEvent
+from clanactors.domain.snapshot import Snapshot, empty
+from clanactors.render.wire import ClanState
 from clanactors.server import hub as hub_module
 from clanactors.server.hub import Hub, HubListener
-from clanactors.snapshot import Snapshot, empty
-from clanactors.wire import ClanState
 
 T0 = datetime(2026, 11, 1, 20, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 import websocket
 
-from clanactors.paths import web_dir
+from clanactors.core.paths import web_dir
 from clanactors.server.base import CONTENT_POLICY, HSTS, PAGE_POLICY
 from clanactors.server.limits import HttpLimits
 from clanactors.server.proxies import TrustedProxies, address_key

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clanactors.store.queries import pgcr_payload
+from clanactors.store.queries import stored_report
 from tests.conftest import IN_CI
 from tests.web.conftest import CHROMIUM, Live, csp_violations
 
@@ -96,7 +96,7 @@ def test_page_works_without_javascript(live: Live, browser: Browser) -> None:
         # then the page says "No report for this activity yet"): wait for them.
         with h.db.session() as session:
             return all(
-                pgcr_payload(session, r["instanceId"]) is not None
+                stored_report(session, r["instanceId"]) is not None
                 for r in h.system.snapshot().recent
             )
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from clanactors import events
 from clanactors.actors.messages import Record
 from clanactors.bungie.models import RosterMember
-from clanactors.events import ActivityRef
-from clanactors.snapshot import ClanInfo, ClanTotals, MemberCard, RecentActivity, Snapshot
-from clanactors.store.stats import StatsRecord
+from clanactors.domain import events
+from clanactors.domain.events import ActivityRef
+from clanactors.domain.snapshot import ClanInfo, ClanTotals, MemberCard, RecentActivity, Snapshot
+from clanactors.domain.stats import StatsRecord
 from clanactors.testing.web import WebServer
 from tests.conftest import IN_CI
 from tests.web.conftest import CHROMIUM, Live, publish

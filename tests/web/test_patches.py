@@ -17,9 +17,8 @@ import websocket
 from tornado.ioloop import IOLoop
 
 from clanactors.bungie.models import RosterMember
-from clanactors.events import ActivityRef
-from clanactors.server.hub import Published
-from clanactors.snapshot import (
+from clanactors.domain.events import ActivityRef
+from clanactors.domain.snapshot import (
     ClanInfo,
     ClanTotals,
     FireteamCard,
@@ -28,9 +27,10 @@ from clanactors.snapshot import (
     RecentActivity,
     Snapshot,
 )
-from clanactors.store.stats import StatsRecord
+from clanactors.domain.stats import StatsRecord
+from clanactors.render.wire import ClanState, patch_between, sort_members, state_of
+from clanactors.server.hub import Published
 from clanactors.testing.web import WebServer
-from clanactors.wire import ClanState, patch_between, sort_members, state_of
 from tests.web.conftest import publish
 
 T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)

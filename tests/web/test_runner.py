@@ -12,8 +12,8 @@ import requests
 import tornado.httpserver
 import tornado.web
 
-from clanactors.config import ConfigError
-from clanactors.server.runner import ServerThread, serve_until_stopped
+from clanactors.core.errors import ConfigError
+from clanactors.runtime.serving import ServerThread, serve_until_stopped
 
 
 class Hello(tornado.web.RequestHandler):

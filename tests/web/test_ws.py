@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import websocket
 
-from clanactors import events
 from clanactors.actors.messages import Record
+from clanactors.domain import events
 from clanactors.store.db import Database, migrate
 from clanactors.store.eventlog import events_after
 from clanactors.testing.web import WebServer

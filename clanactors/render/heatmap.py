@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from clanactors.domain.events import Kind
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 LEVELS = 4  # shades above "never": 1..4
 
@@ -42,10 +44,10 @@ def online_spans(
     spans = []
     started: datetime | None = None
     for kind, when in changes:
-        if kind == "member_online":
+        if kind == Kind.MEMBER_ONLINE:
             if started is None:
                 started = when
-        elif kind == "member_offline":
+        elif kind == Kind.MEMBER_OFFLINE:
             if started is not None and when > started:
                 spans.append((started, when))
             started = None

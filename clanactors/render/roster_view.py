@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from clanactors.clock import utc_iso
-from clanactors.names import name_matches
+from clanactors.core.clock import utc_iso
+from clanactors.domain.names import name_matches
 
 RANKS = ("Beginner", "Member", "Admin", "ActingFounder", "Founder")
 DEFAULT_INACTIVE_DAYS = 30

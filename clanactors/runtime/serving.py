@@ -18,7 +18,7 @@ import tornado.httpserver
 import tornado.netutil
 from tornado.ioloop import IOLoop
 
-from clanactors.config import ConfigError
+from clanactors.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -10,19 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from clanactors.clock import utc_iso
+from clanactors.core.clock import utc_iso
 
-KINDS = (
-    "member_joined",
-    "member_left",
-    "member_online",
-    "member_offline",
-    "activity_started",
-    "activity_cleared",
-    "activity_ended",
-)
+
+class Kind(StrEnum):
+    """The kinds of event (docs/api.md, "Events"): the `kind` column and JSON field."""
+
+    MEMBER_JOINED = "member_joined"
+    MEMBER_LEFT = "member_left"
+    MEMBER_ONLINE = "member_online"
+    MEMBER_OFFLINE = "member_offline"
+    ACTIVITY_STARTED = "activity_started"
+    ACTIVITY_CLEARED = "activity_cleared"
+    ACTIVITY_ENDED = "activity_ended"
+
+
+KINDS: tuple[str, ...] = tuple(Kind)
+UNKNOWN_ACTIVITY = "Unknown activity"
+PRESENCE_KINDS = frozenset({Kind.MEMBER_ONLINE, Kind.MEMBER_OFFLINE})
+FINISHED_KINDS = frozenset({Kind.ACTIVITY_CLEARED, Kind.ACTIVITY_ENDED})
 
 
 @dataclass(frozen=True)
@@ -31,13 +40,18 @@ class ActivityRef:
     name: str
     mode: int | None
 
+    @classmethod
+    def unknown(cls, activity_hash: int) -> ActivityRef:
+        """An activity whose definition has not been read (yet)."""
+        return cls(activity_hash, UNKNOWN_ACTIVITY, None)
+
     def to_json(self) -> dict[str, Any]:
         return {"hash": self.hash, "name": self.name, "mode": self.mode}
 
 
 @dataclass(frozen=True)
 class Event:
-    kind: str
+    kind: Kind
     occurred_at: datetime
     members: tuple[str, ...]
     text: str
@@ -49,20 +63,9 @@ class Event:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown event kind {self.kind!r}")
+        object.__setattr__(self, "kind", Kind(self.kind))
         if self.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must be timezone-aware")
-
-    def to_json(self, event_id: int | None = None) -> dict[str, Any]:
-        """The `Event` object of the API, the WebSocket and the CLI's --json."""
-        return {
-            "id": event_id,
-            "kind": self.kind,
-            "occurredAt": utc_iso(self.occurred_at),
-            "members": list(self.members),
-            "activity": self.activity.to_json() if self.activity else None,
-            "instanceId": self.instance_id,
-            "text": self.text,
-        }
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,6 @@ class StoredEvent:
 
     id: int
     event: Event
-
-    def to_json(self) -> dict[str, Any]:
-        return self.event.to_json(self.id)
 
 
 def join_names(names: Sequence[str], most: int = 4) -> str:
@@ -92,7 +92,7 @@ def _sorted_ids(ids: Iterable[str]) -> tuple[str, ...]:
 
 def member_joined(membership_id: str, name: str, joined_at: datetime) -> Event:
     return Event(
-        kind="member_joined",
+        kind=Kind.MEMBER_JOINED,
         occurred_at=joined_at,
         members=(membership_id,),
         text=f"{name} joined the clan",
@@ -105,7 +105,7 @@ def member_left(
 ) -> Event:
     # One leave per membership spell: keyed by the join it ends.
     return Event(
-        kind="member_left",
+        kind=Kind.MEMBER_LEFT,
         occurred_at=noticed_at,
         members=(membership_id,),
         text=f"{name} left the clan",
@@ -115,7 +115,7 @@ def member_left(
 
 def member_online(membership_id: str, name: str, changed_at: datetime) -> Event:
     return Event(
-        kind="member_online",
+        kind=Kind.MEMBER_ONLINE,
         occurred_at=changed_at,
         members=(membership_id,),
         text=f"{name} came online",
@@ -125,7 +125,7 @@ def member_online(membership_id: str, name: str, changed_at: datetime) -> Event:
 
 def member_offline(membership_id: str, name: str, changed_at: datetime) -> Event:
     return Event(
-        kind="member_offline",
+        kind=Kind.MEMBER_OFFLINE,
         occurred_at=changed_at,
         members=(membership_id,),
         text=f"{name} went offline",
@@ -139,7 +139,7 @@ def activity_started(members: dict[str, str], activity: ActivityRef, started_at:
     names = [members[i] for i in ids]
     who = join_names(names) if len(ids) > 1 else names[0]
     return Event(
-        kind="activity_started",
+        kind=Kind.ACTIVITY_STARTED,
         occurred_at=started_at,
         members=ids,
         activity=activity,
@@ -165,7 +165,7 @@ def activity_finished(
         else f"{who} played {activity.name} (not cleared)"
     )
     return Event(
-        kind="activity_cleared" if cleared else "activity_ended",
+        kind=Kind.ACTIVITY_CLEARED if cleared else Kind.ACTIVITY_ENDED,
         occurred_at=ended_at,
         members=ids,
         activity=activity,

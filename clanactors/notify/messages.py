@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clanactors.clock import utc_iso
-from clanactors.events import StoredEvent, join_names
+from clanactors.core.clock import utc_iso
+from clanactors.domain.events import Kind, StoredEvent, join_names
+from clanactors.store.digest import DigestData
 from clanactors.store.outbox import ClearDetails, OutboxItem
 
 CONTENT_LIMIT = 2000
@@ -43,7 +44,7 @@ def duration_text(seconds: int) -> str:
 
 
 def is_embed(item: OutboxItem) -> bool:
-    return item.event is not None and item.event.event.kind == "activity_cleared"
+    return item.event is not None and item.event.event.kind == Kind.ACTIVITY_CLEARED
 
 
 def content_line(stored: StoredEvent) -> str:
@@ -158,19 +159,6 @@ def sample(kinds: Sequence[str], public_url: str | None) -> dict[str, Any]:
     if public_url:
         text += f" {public_url}/"
     return message(content=text)
-
-
-@dataclass(frozen=True)
-class DigestData:
-    """A week of the event log, summed up for the digest."""
-
-    week_start: str  # ISO date of the reset that began the week
-    week_end: str
-    clears_by_activity: tuple[tuple[str, int], ...]
-    most_active: tuple[tuple[str, int], ...]  # (name, seconds played)
-    raid_clears: tuple[tuple[str, int], ...]  # (name, raid clears)
-    joined: tuple[str, ...]
-    left: tuple[str, ...]
 
 
 def _field(name: str, lines: Sequence[str], empty: str) -> dict[str, Any]:

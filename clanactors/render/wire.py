@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clanactors.clock import utc_iso
-from clanactors.modes import mode_name
-from clanactors.snapshot import (
+from clanactors.bungie.modes import mode_name
+from clanactors.core.clock import utc_iso
+from clanactors.domain.snapshot import (
     ClanInfo,
     ClanTotals,
     FireteamCard,

@@ -14,7 +14,20 @@ from typing import Any
 
 import requests
 
-from clanactors.config import webhook_id
+# Discord's execute-webhook URL; the last part is a secret token. Plain http is accepted
+# for loopback only, so tests (and `notify --test` rehearsals) can use a local stand-in.
+WEBHOOK_URL = re.compile(
+    r"(?:https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?"
+    r"|https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^\s/?#]+)*)"
+    r"/webhooks/(\d{1,20})/([A-Za-z0-9_.-]{1,200})"
+)
+
+
+def webhook_id(url: str) -> str:
+    """The public part of a Discord webhook URL (its id): what logs and pages may show."""
+    match = WEBHOOK_URL.fullmatch(url)
+    return match.group(1) if match else "?"
+
 
 _TOKEN = re.compile(r"(/webhooks/\d+/)[A-Za-z0-9_.-]+")
 TIMEOUT = (5.0, 10.0)  # connect, read (seconds)

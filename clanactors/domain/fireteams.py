@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from clanactors.presence import Presence
+from clanactors.domain.presence import Presence
 
 # Party members report the same fireteam start (transitory startTime); a start further
 # off than this is the next instance of an activity (back-to-back Crucible on one map).

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from clanactors import events
 from clanactors.bungie.models import RosterMember
+from clanactors.domain import events
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from clanactors.clock import utc_iso
-from clanactors.events import StoredEvent
+from clanactors.core.clock import utc_iso
+from clanactors.domain.events import FINISHED_KINDS, StoredEvent
 
 ATOM = "http://www.w3.org/2005/Atom"
 # Characters XML 1.0 does not allow, even escaped: a hostile name must not break the feed.
@@ -26,7 +26,7 @@ def xml_text(text: str) -> str:
 
 def event_link(event: StoredEvent) -> str:
     """Where an entry leads: a finished activity's PGCR, else its place in the feed."""
-    if event.event.instance_id and event.event.kind in ("activity_cleared", "activity_ended"):
+    if event.event.instance_id and event.event.kind in FINISHED_KINDS:
         return f"/activities/{event.event.instance_id}"
     return f"/feed?before={event.id + 1}"
 

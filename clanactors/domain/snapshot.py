@@ -2,7 +2,7 @@
 
 Actors build these records (the tracker fireteams, the recorder recent activities, the
 stats actor member stats, the view actor the whole); the contract's JSON is written from
-them in one place, `clanactors.wire`, at the web's edge.
+them in one place, `clanactors.render.wire`, at the web's edge.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clanactors.bungie.models import RosterMember
-from clanactors.events import ActivityRef
-from clanactors.store.stats import StatsRecord
+from clanactors.domain.events import ActivityRef
+from clanactors.domain.stats import StatsRecord
 
 
 @dataclass(frozen=True)

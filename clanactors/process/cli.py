@@ -17,8 +17,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
 from clanactors import __version__
-from clanactors.clock import utc_iso
-from clanactors.config import (
+from clanactors.core.clock import utc_iso
+from clanactors.domain.events import KINDS
+from clanactors.process.config import (
     DEFAULT_DATABASE_URL,
     DEMO_DATABASE_URL,
     SETTINGS,
@@ -26,8 +27,8 @@ from clanactors.config import (
     Settings,
     load_settings,
 )
-from clanactors.events import KINDS
-from clanactors.logs import setup_logging
+from clanactors.process.logs import setup_logging
+from clanactors.render.events import event_json
 
 log = logging.getLogger("clanactors")
 
@@ -44,7 +45,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from clanactors.app import run
+    from clanactors.process.app import run
 
     settings = _settings_from(args)
     return run(settings, verbose=args.verbose)
@@ -166,7 +167,7 @@ def cmd_events(args: argparse.Namespace) -> int:
     owner = describe(clan.group_id, clan.demo) if clan is not None else "no clan yet"
     _note(f"reading {safe_url(url)} ({owner})")
     if args.json:
-        json.dump([e.to_json() for e in found], sys.stdout, ensure_ascii=False, indent=2)
+        json.dump([event_json(e) for e in found], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
     if not found:
@@ -185,8 +186,8 @@ def cmd_events(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     import requests
 
-    from clanactors.discord.delivery import Webhook, post, redact_http_logs
-    from clanactors.discord.messages import sample
+    from clanactors.notify.delivery import Webhook, post, redact_http_logs
+    from clanactors.notify.messages import sample
 
     settings = _settings_from(args)
     setup_logging(args.verbose)

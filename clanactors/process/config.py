@@ -18,23 +18,14 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from clanactors.core.errors import ConfigError
+from clanactors.domain.events import KINDS, Kind
+from clanactors.notify.delivery import WEBHOOK_URL, webhook_id
+from clanactors.store.db import DEFAULT_DATABASE_URL, DEMO_DATABASE_URL
+
 DEFAULT_API_ROOT = "https://www.bungie.net/Platform"
 DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
-DEFAULT_DATABASE_URL = "sqlite:///clanactors.db"
-# The demo never touches the file a real clan will use (README "Running it for your clan").
-DEMO_DATABASE_URL = "sqlite:///clanactors-demo.db"
-DEFAULT_DISCORD_KINDS = ("member_joined", "member_left", "activity_cleared")
-# Discord's execute-webhook URL; the last part is a secret token. Plain http is accepted
-# for loopback only, so tests (and `notify --test` rehearsals) can use a local stand-in.
-_WEBHOOK_URL = re.compile(
-    r"(?:https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?"
-    r"|https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:/[^\s/?#]+)*)"
-    r"/webhooks/(\d{1,20})/([A-Za-z0-9_.-]{1,200})"
-)
-
-
-class ConfigError(Exception):
-    """A setting has a bad value. `str()` is the one line shown to the user."""
+DEFAULT_DISCORD_KINDS = (Kind.MEMBER_JOINED, Kind.MEMBER_LEFT, Kind.ACTIVITY_CLEARED)
 
 
 @dataclass(frozen=True)
@@ -92,19 +83,13 @@ def _url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
-def webhook_id(url: str) -> str:
-    """The public part of a Discord webhook URL (its id): what logs and pages may show."""
-    match = _WEBHOOK_URL.fullmatch(url)
-    return match.group(1) if match else "?"
-
-
 def _webhooks(name: str, raw: str) -> tuple[str, ...]:
     urls = []
     for position, item in enumerate(raw.split(","), start=1):
         item = item.strip()
         if not item:
             continue
-        if not _WEBHOOK_URL.fullmatch(item):
+        if not WEBHOOK_URL.fullmatch(item):
             # Never echo the value: it may hold a token.
             raise ConfigError(
                 f"{name}: entry {position} is not a Discord webhook URL "
@@ -121,7 +106,7 @@ def _webhooks(name: str, raw: str) -> tuple[str, ...]:
 
 
 def _kinds(name: str, raw: str) -> tuple[str, ...]:
-    from clanactors.events import KINDS
+
 
     kinds = []
     for item in raw.split(","):

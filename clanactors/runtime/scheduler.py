@@ -17,7 +17,7 @@ from typing import Any
 
 import pykka
 
-from clanactors.clock import Clock, RealClock
+from clanactors.core.clock import Clock, RealClock
 
 log = logging.getLogger(__name__)
 FAKE_CLOCK_POLL = 0.005

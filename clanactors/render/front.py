@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from clanactors.wire import ClanState
+from clanactors.render.wire import ClanState
 
 Json = dict[str, Any]
 
 # Hidden from the front page's feed unless the viewer asks for them (a toggle).
-PRESENCE_KINDS = frozenset({"member_online", "member_offline"})
 
 TILES = (
     ("kills", "Kills"),

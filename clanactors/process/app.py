@@ -20,15 +20,19 @@ from tornado.ioloop import IOLoop
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
-from clanactors.config import ConfigError, Settings
-from clanactors.health import Health
-from clanactors.leader import PollerLock
-from clanactors.logs import held_until_started
+from clanactors.core.clock import Clock
+from clanactors.core.errors import ConfigError
+from clanactors.notify.delivery import NotifySettings
+from clanactors.process.config import Settings
+from clanactors.process.leader import PollerLock
+from clanactors.process.logs import held_until_started
+from clanactors.render.wire import ClanState
+from clanactors.runtime.health import Health
+from clanactors.runtime.serving import serve_until_stopped
 from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.limits import http_server
-from clanactors.server.runner import serve_until_stopped
 from clanactors.server.tail import DatabaseTail
 from clanactors.server.waiting import waiting_app
 from clanactors.sim.server import RunningSimulator, start_in_thread
@@ -44,6 +48,35 @@ CLAN_NOT_FOUND = frozenset({622, 686})  # GroupNotFound, ClanNotFound
 DATABASE_WAIT_STEP = 2.0  # seconds between looks at a database that is not up yet
 START_BACKOFF = 2.0  # seconds before the first retry of a failed poller start, doubling...
 START_BACKOFF_CAP = 60.0  # ...up to this
+
+
+def actor_system(
+    settings: Settings,
+    db: Database,
+    client: BungieClient,
+    *,
+    clock: Clock | None = None,
+    health: Health | None = None,
+    notify: NotifySettings | None = None,
+) -> ActorSystem:
+    """The actor system for `settings`' clan, intervals, request rate and Discord
+    webhooks: what `serve` runs and the test rigs run. `notify` replaces the settings'
+    webhooks (tests tune the notifier's timings)."""
+    assert settings.clan_id
+    return ActorSystem(
+        clan_id=settings.clan_id,
+        db=db,
+        client=client,
+        roster_interval=settings.roster_interval,
+        profile_interval=settings.profile_interval,
+        max_rps=settings.max_rps,
+        clock=clock,
+        health=health,
+        notify=notify
+        or NotifySettings.of(
+            settings.discord_webhooks, settings.discord_kinds, settings.public_url
+        ),
+    )
 
 
 def verify_clan(client: BungieClient, clan_id: str) -> None:
@@ -250,7 +283,7 @@ class Pollers:
             self.tail.start()
 
     def _start_system(self) -> None:
-        system = ActorSystem.of(self.settings, self.db, self.client, health=self.health)
+        system = actor_system(self.settings, self.db, self.client, health=self.health)
         system.add_listener(self.listener)
         system.start()
         self.system = system
@@ -293,8 +326,9 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
     with db.session() as session:
         hub.last_event_id = last_event_id(session)
         stored = load_snapshot(session)
-    if stored is not None:
-        hub.on_snapshot(Published.of(stored))  # a first page before the first poll
+    state = None if stored is None else ClanState.from_json(stored.document)
+    if state is not None:
+        hub.on_snapshot(Published.of(state))  # a first page before the first poll
     listener = HubListener.start(hub, IOLoop.current())
     tune_gc()
     pollers = Pollers(settings, db, client, hub, listener)

@@ -11,15 +11,14 @@ from sqlalchemy import select
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import BungieError, NotFoundError
 from clanactors.bungie.models import INVALID_HASH, ORBIT_HASH
-from clanactors.clock import Clock
-from clanactors.events import ActivityRef
+from clanactors.core.clock import Clock
+from clanactors.domain.events import ActivityRef
 from clanactors.store.db import Database
 from clanactors.store.models import ActivityDefinition
 from clanactors.store.upsert import upsert
 
 log = logging.getLogger(__name__)
 # Shown on the live page while Bungie cannot say; never written to the event log.
-UNKNOWN = "Unknown activity"
 # What Bungie has no definition for (a redacted or removed activity): stored for good.
 UNLISTED = "Classified activity"
 
@@ -42,7 +41,7 @@ class ActivityNames:
             return self.resolve(activity_hash)
         except BungieError as exc:
             log.debug("activity name unavailable hash=%d: %s", activity_hash, exc)
-            return ActivityRef(activity_hash, UNKNOWN, None)
+            return ActivityRef.unknown(activity_hash)
 
     def resolve(self, activity_hash: int) -> ActivityRef:
         """The activity's name and mode; raises BungieError while Bungie cannot say."""

@@ -1,0 +1,1 @@
+"""What every layer may use: the clock, resource paths, metrics, the settings error, log damping."""

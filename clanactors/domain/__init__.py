@@ -1,0 +1,1 @@
+"""The clan's own terms, pure: events, snapshots, presence, fireteams, roster changes, weeks."""

@@ -1,0 +1,1 @@
+"""Records into what people and programs read: the API's JSON, HTML fragments, Atom."""
