@@ -200,3 +200,14 @@ def test_serve_refuses_a_rejected_key_or_an_unknown_clan(
     assert named in lines[0] and lines[0].startswith("clanactors: error:")
     assert "Traceback" not in result.stderr
     assert KEY not in result.stderr + result.stdout
+
+
+def test_history_days_is_a_number_of_days_or_all() -> None:
+    assert load_settings({}).history_days is None
+    assert load_settings({"CLANACTORS_HISTORY_DAYS": "all"}).history_days is None
+    assert load_settings({"CLANACTORS_HISTORY_DAYS": " ALL "}).history_days is None
+    assert load_settings({"CLANACTORS_HISTORY_DAYS": "90"}).history_days == 90
+    assert load_settings({}, {"history_days": "7"}).history_days == 7
+    for bad in ("0", "-3", "forever", "1.5"):
+        with pytest.raises(ConfigError, match="CLANACTORS_HISTORY_DAYS"):
+            load_settings({"CLANACTORS_HISTORY_DAYS": bad})

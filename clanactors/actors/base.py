@@ -43,6 +43,7 @@ class Context:
     peers: Peers = field(default_factory=Peers)
     health: Health = field(default_factory=Health)
     notify: NotifySettings | None = None  # Discord webhooks, when configured (README, "Discord")
+    history_days: int | None = None  # how far back history is imported; None: all of it
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
     # The root supervisor's failure goes here (the actor system), having no supervisor.
     root_failed: Callable[[ChildFailed], None] | None = None

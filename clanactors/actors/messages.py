@@ -353,4 +353,5 @@ ViewMessage: TypeAlias = (
     | GetSnapshot
 )
 NotifierMessage: TypeAlias = NotifierStart | Drain | DigestDue
+ImporterMessage: TypeAlias = Poll
 ListenerMessage: TypeAlias = EventStored | SnapshotChanged

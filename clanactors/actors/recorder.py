@@ -229,7 +229,10 @@ class RecorderActor(BaseActor[RecorderMessage]):
         look reads no further back than two weeks, and past its first page only while the
         page still holds news (what ended after the database's first sync)."""
         through = checkpoint.checked_through if checkpoint else None
-        floor = through or self._now() - BACKFILL_WINDOW
+        window = BACKFILL_WINDOW
+        if self.ctx.history_days is not None:
+            window = min(window, timedelta(days=self.ctx.history_days))
+        floor = through or self._now() - window
         found: list[HistoryEntry] = []
         for page in range(HISTORY_PAGES):
             entries = self.ctx.client.get_history(

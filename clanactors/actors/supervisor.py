@@ -20,6 +20,7 @@ import pykka
 from clanactors.actors.base import DB_RETRY, BaseActor, Context
 from clanactors.actors.feed import FeedActor
 from clanactors.actors.fireteam import FireteamActor
+from clanactors.actors.importer import ImporterActor
 from clanactors.actors.member import MemberActor
 from clanactors.actors.messages import (
     ChildFailed,
@@ -55,6 +56,7 @@ SINGLETONS: tuple[type[BaseActor], ...] = (
     StatsActor,
     RecorderActor,
     ReconcilerActor,
+    ImporterActor,
     TrackerActor,
     RosterActor,
 )

@@ -48,6 +48,7 @@ class ActorSystem:
         health: Health | None = None,
         policy: RestartPolicy | None = None,
         notify: NotifySettings | None = None,
+        history_days: int | None = None,
     ) -> None:
         clock = clock or RealClock()
         self.scheduler = Scheduler(clock)
@@ -64,6 +65,7 @@ class ActorSystem:
             scheduler=self.scheduler,
             health=health or Health(),
             notify=notify,
+            history_days=history_days,
         )
         self.supervisor: pykka.ActorRef[Any] | None = None
         self._bungie = client.status

@@ -43,6 +43,7 @@ PROFILE_COMPONENTS = "100,200,204,1000"
 # page, then stats.
 PRIORITY = {
     "history": RECORDING,
+    "history_import": BACKGROUND,  # history from before the install: after everything
     "pgcr": RECORDING,
     "definition": RECORDING,
     "profile_summary": RECORDING,
@@ -150,9 +151,12 @@ class BungieClient:
         count: int = 10,
         page: int = 0,
         mode: int = 0,
+        background: bool = False,
     ) -> tuple[models.HistoryEntry, ...]:
+        """A page of a character's history, newest first; `background` reads (the import
+        of history from before the install) wait behind every other call."""
         payload = self._call(
-            "history",
+            "history_import" if background else "history",
             f"/Destiny2/{membership_type}/Account/{membership_id}/Character/{character_id}"
             "/Stats/Activities/",
             {"count": count, "mode": mode, "page": page},

@@ -72,6 +72,7 @@ def actor_system(
         max_rps=settings.max_rps,
         clock=clock,
         health=health,
+        history_days=settings.history_days,
         notify=notify
         or NotifySettings.of(
             settings.discord_webhooks, settings.discord_kinds, settings.public_url

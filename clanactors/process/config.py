@@ -45,6 +45,7 @@ class Settings:
     ws_per_address: int = 20
     discord_webhooks: tuple[str, ...] = ()
     discord_kinds: tuple[str, ...] = DEFAULT_DISCORD_KINDS
+    history_days: int | None = None  # None: all of it
 
     @property
     def demo(self) -> bool:
@@ -172,6 +173,15 @@ def _count(name: str, raw: str) -> int:
     return value
 
 
+def _days_or_all(name: str, raw: str) -> int | None:
+    if raw.strip().lower() == "all":
+        return None
+    try:
+        return _count(name, raw.strip())
+    except ConfigError:
+        raise ConfigError(f"{name} must be a number of days or 'all', got {raw!r}") from None
+
+
 def _networks(name: str, raw: str) -> tuple[str, ...]:
     """Comma-separated IP addresses or networks (`127.0.0.1, 10.0.0.0/8, ::1`)."""
     networks = []
@@ -277,6 +287,13 @@ SETTINGS: tuple[Setting, ...] = (
         "--discord-kinds",
         _kinds,
         "event kinds sent to the Discord webhooks",
+    ),
+    Setting(
+        "CLANACTORS_HISTORY_DAYS",
+        "history_days",
+        "--history-days",
+        _days_or_all,
+        "how far back members' history is read (days, or 'all')",
     ),
 )
 

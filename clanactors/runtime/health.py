@@ -12,7 +12,6 @@ class HealthView:
     restarts: int
     down: tuple[str, ...]  # actors that failed and have not started again yet
     restarts_by_actor: dict[str, int]
-    presence_slowed: bool
     polling: bool  # this process runs the pollers
     not_polling: str | None  # why it does not, when it does not
     trouble: bool  # it does not poll because something is wrong (not: another process polls)
@@ -23,7 +22,6 @@ class Health:
         self._lock = threading.Lock()
         self._restarts: Counter[str] = Counter()
         self._down: set[str] = set()
-        self._presence_slowed = False
         self._polling = polling
         self._not_polling: str | None = None if polling else "starting"
         self._trouble = False
@@ -42,10 +40,6 @@ class Health:
         with self._lock:
             self._down.clear()
 
-    def set_presence_slowed(self, slowed: bool) -> None:
-        with self._lock:
-            self._presence_slowed = slowed
-
     def set_polling(self, polling: bool, why_not: str | None = None, trouble: bool = False) -> None:
         with self._lock:
             self._polling = polling
@@ -58,7 +52,6 @@ class Health:
                 sum(self._restarts.values()),
                 tuple(sorted(self._down)),
                 dict(self._restarts),
-                self._presence_slowed,
                 self._polling,
                 self._not_polling,
                 self._trouble,

@@ -91,6 +91,7 @@ class Peers:
     tracker: Slot = field(default_factory=lambda: Slot("tracker"))
     roster: Slot = field(default_factory=lambda: Slot("roster"))
     notifier: Slot = field(default_factory=lambda: Slot("notifier"))
+    importer: Slot = field(default_factory=lambda: Slot("importer"))
     listeners: Listeners = field(default_factory=Listeners)
 
     def slot(self, role: str) -> Slot:

@@ -20,6 +20,8 @@ from clanactors.render.reports import played_json, report_json
 from clanactors.server.base import BaseHandler
 from clanactors.store.db import Database
 from clanactors.store.eventlog import events_after
+from clanactors.store.history import ImportProgress
+from clanactors.store.history import progress as import_progress
 from clanactors.store.outbox import OutboxBacklog
 from clanactors.store.outbox import backlog as outbox_backlog
 from clanactors.store.queries import member_recent, stored_report
@@ -102,9 +104,11 @@ class HealthHandler(ApiHandler):
         ctx = self.ctx
         loop = asyncio.get_running_loop()
         owed: OutboxBacklog | None = None
+        history: ImportProgress | None = None
         try:
             backlog = await loop.run_in_executor(None, _read_backlog, ctx.db)
             owed = await loop.run_in_executor(None, _read_outbox, ctx.db)
+            history = await loop.run_in_executor(None, _read_history, ctx.db)
         except SQLAlchemyError:
             backlog = None
             self.quiet_log = True  # the database's state logs the outage once
@@ -152,6 +156,10 @@ class HealthHandler(ApiHandler):
                     "restarts": health.restarts if health else 0,
                     "down": list(health.down) if health else [],
                 },
+                "history": {
+                    "membersDone": history.done if history else None,
+                    "membersTotal": history.total if history else None,
+                },
                 "polling": {
                     "active": polling,
                     "reason": health.not_polling if health else "this process does not poll",
@@ -190,6 +198,11 @@ class MetricsHandler(BaseHandler):
 def _read_backlog(db: Database) -> Backlog:
     with db.session() as session:
         return backlog(session)
+
+
+def _read_history(db: Database) -> ImportProgress:
+    with db.session() as session:
+        return import_progress(session)
 
 
 def _read_outbox(db: Database) -> OutboxBacklog:

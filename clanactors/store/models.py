@@ -159,9 +159,14 @@ class MemberActivity(Base):
     deaths: Mapped[int] = mapped_column(Integer, default=0)
     assists: Mapped[int] = mapped_column(Integer, default=0)
     time_played_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # When the member's part ended (period + the activity's duration): clears count by it.
+    ended_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, default=lambda ctx: ctx.get_current_parameters()["period"]
+    )
 
     __table_args__ = (
         Index(None, "membership_id", "period"),
+        Index("ix_member_activities_ended_at", "ended_at"),
         # The clan's week (leaderboards) and who shared an instance (played together).
         Index("ix_member_activities_period_only", "period"),
         Index("ix_member_activities_instance_id", "instance_id"),
@@ -176,6 +181,22 @@ class Pgcr(Base):
     instance_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HistoryImport(Base):
+    """How far a member's history from before the install has been read: per character,
+    the next page (newest first) to read; `done_at` once every character reached the end
+    or `floor`. A restart resumes from here."""
+
+    __tablename__ = "history_imports"
+
+    membership_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    floor: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # None: all
+    pages: Mapped[dict[str, Any]] = mapped_column(JsonDoc)  # characterId -> next page or -1
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class HistoryCheckpoint(Base):

@@ -282,15 +282,15 @@ def _work(row: RecordingWork) -> Work:
 
 def known_member(session: Session, membership_id: str) -> KnownMember | None:
     row = session.get(Member, membership_id)
-    return _known(row) if row is not None else None
+    return known(row) if row is not None else None
 
 
 def clan_members(session: Session) -> dict[str, KnownMember]:
     rows = session.scalars(select(Member).where(Member.in_clan.is_(True)))
-    return {r.membership_id: _known(r) for r in rows}
+    return {r.membership_id: known(r) for r in rows}
 
 
-def _known(row: Member) -> KnownMember:
+def known(row: Member) -> KnownMember:
     return KnownMember(
         row.membership_id,
         row.membership_type,
@@ -392,6 +392,7 @@ def store_history(session: Session, membership_id: str, entries: Iterable[Histor
                 "deaths": entry.deaths,
                 "assists": entry.assists,
                 "time_played_seconds": entry.time_played_seconds,
+                "ended_at": entry.period + timedelta(seconds=entry.duration_seconds),
             },
             ["membership_id", "instance_id"],
         )

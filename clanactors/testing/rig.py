@@ -62,7 +62,9 @@ class Rig:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, listeners: tuple[pykka.ActorRef[Any], ...] = ()) -> ActorSystem:
+    def start(
+        self, listeners: tuple[pykka.ActorRef[Any], ...] = (), history_days: int | None = None
+    ) -> ActorSystem:
         root = f"{self.sim.url}/Platform"
         self.client = BungieClient(
             "test-key",
@@ -82,6 +84,7 @@ class Rig:
             roster_interval=self.roster_interval,
             profile_interval=self.profile_interval,
             max_rps=1000,
+            history_days=history_days,
         )
         self.system = actor_system(
             settings, self.db, self.client, clock=self.clock, notify=self.notify
