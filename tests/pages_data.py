@@ -94,9 +94,11 @@ class ClanLog:
         activity: ActivityRef,
         ended_at: datetime,
         cleared: bool = True,
+        announce: bool = True,
     ) -> str:
         """Members (id -> seconds played) in one instance that ended at `ended_at`; the
-        log records its clear (or end), as the recorder does."""
+        log records its clear (or end), as the recorder does, unless it is history from
+        before the install (`announce` false: rows only, as the importer stores it)."""
         instance_id = str(next(_instances))
         duration = max(seconds.values())
         started = ended_at - timedelta(seconds=duration)
@@ -120,6 +122,8 @@ class ClanLog:
                     player_count=len(seconds),
                 )
                 store_history(session, membership_id, [entry])
+            if not announce:
+                return instance_id
             event = activity_finished(
                 {m: names[m] for m in seconds}, activity, instance_id, ended_at, cleared
             )

@@ -26,7 +26,12 @@ from clanactors.bungie.errors import (
 )
 from clanactors.bungie.models import HistoryEntry
 from clanactors.store import history as store
-from clanactors.store.recording import KnownMember, save_characters, store_history
+from clanactors.store.recording import (
+    KnownMember,
+    clan_members,
+    save_characters,
+    store_history,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,8 @@ PAGE = 250  # the most entries Bungie gives per history page
 SHARE = 4.0  # an import step waits so that imports take at most 1/SHARE of the budget
 IDLE = 60.0  # seconds between looks for members to import once everyone is done
 START_AFTER = 2.0  # profile intervals: the live page's first reads go first
+NAMES_PER_STEP = 10
+SEASON_LOOK = 3600.0  # seconds between looks for the current season while none is known
 
 
 class ImporterActor(BaseActor[ImporterMessage]):
@@ -42,6 +49,7 @@ class ImporterActor(BaseActor[ImporterMessage]):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.announced = False
+        self.season_looked: float | None = None  # monotonic time of the last look
 
     def started(self) -> None:
         self.later(START_AFTER * self.ctx.profile_interval, Poll())
@@ -55,6 +63,7 @@ class ImporterActor(BaseActor[ImporterMessage]):
 
     def _step(self) -> float:
         """Read one page of one member's history; return the seconds until the next."""
+        self._keep_season()
         with self.ctx.db.session() as session:
             found = store.next_import(session)
             progress = store.progress(session)
@@ -62,7 +71,7 @@ class ImporterActor(BaseActor[ImporterMessage]):
             if self.announced:
                 log.info("history read for all %d members", progress.total)
                 self.announced = False
-            return IDLE
+            return self._name_the_rest()
         if not self.announced:
             log.info("reading history: %d of %d members", progress.done, progress.total)
             self.announced = True
@@ -88,6 +97,33 @@ class ImporterActor(BaseActor[ImporterMessage]):
 
     def _now(self) -> datetime:
         return self.ctx.clock.now()
+
+    def _keep_season(self) -> None:
+        """Know the current season's dates (the leaderboards' season starts there): asked
+        of Bungie when none stored covers now, at most once an hour."""
+        now, mono = self._now(), self.ctx.clock.monotonic()
+        if self.season_looked is not None and mono - self.season_looked < SEASON_LOOK:
+            return
+        with self.ctx.db.session() as session:
+            if store.season_at(session, now) is not None:
+                return
+            members = sorted(clan_members(session).values(), key=lambda m: m.membership_id)
+        if not members:
+            return
+        self.season_looked = mono
+        try:
+            season_hash = self.ctx.client.get_current_season_hash(
+                members[0].membership_type, members[0].membership_id
+            )
+            if season_hash is None:
+                return
+            season = self.ctx.client.get_season_definition(season_hash)
+        except BungieError as exc:
+            log.debug("current season unknown for now: %s", exc)
+            return
+        with self.ctx.db.session() as session:
+            store.save_season(session, season)
+        log.info("season: %s since %s", season.name, season.start.date().isoformat())
 
     def _begin(self, member: KnownMember) -> store.ImportState:
         characters = member.character_ids
@@ -138,6 +174,19 @@ class ImporterActor(BaseActor[ImporterMessage]):
         self._name(keep)
         if done:
             log.debug("history of %s read", member.display_name)
+
+    def _name_the_rest(self) -> float:
+        """Name activities stored without a definition (a first look's, say); a few at a
+        time, at the import's pace, until none is left."""
+        with self.ctx.db.session() as session:
+            unnamed = store.unnamed_activities(session, NAMES_PER_STEP)
+        if not unnamed:
+            return IDLE
+        calls = self.ctx.client.calls.total()
+        for activity_hash in unnamed:
+            self.ctx.names.get(activity_hash)
+        spent = self.ctx.client.calls.total() - calls
+        return max(spent, 1) * SHARE / self.ctx.max_rps if spent else IDLE
 
     def _name(self, entries: list[HistoryEntry]) -> None:
         """Look up each new activity's definition once, so every row shows its name."""

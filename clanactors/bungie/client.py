@@ -194,6 +194,21 @@ class BungieClient:
         )
         return models.parse_activity_definition(payload)
 
+    def get_current_season_hash(self, membership_type: int, membership_id: str) -> int | None:
+        """The current season's hash, as a member's profile (component 100) names it."""
+        payload = self._call(
+            "profile_summary",
+            f"/Destiny2/{membership_type}/Profile/{membership_id}/",
+            {"components": "100"},
+        )
+        return models.parse_current_season(payload)
+
+    def get_season_definition(self, season_hash: int) -> models.SeasonDefinition:
+        payload = self._call(
+            "definition", f"/Destiny2/Manifest/DestinySeasonDefinition/{season_hash}/"
+        )
+        return models.parse_season_definition(payload)
+
     def probe(self) -> None:
         """A cheap call to see whether Bungie is back (the manifest index)."""
         self._call("manifest", "/Destiny2/Manifest/")

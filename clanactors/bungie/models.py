@@ -596,3 +596,33 @@ def parse_activity_definition(payload: Any) -> ActivityDefinition:
         is_pvp=bool(payload.get("isPvP")),
         is_playlist=bool(payload.get("isPlaylist")),
     )
+
+
+@dataclass(frozen=True)
+class SeasonDefinition:
+    """A season from the manifest (DestinySeasonDefinition): its name and dates."""
+
+    hash: int
+    name: str
+    start: datetime
+    end: datetime | None
+
+
+def parse_season_definition(payload: Any) -> SeasonDefinition:
+    where = "DestinySeasonDefinition"
+    h = _get(payload, "hash", where=where)
+    props = payload.get("displayProperties") or {}
+    start = parse_time(payload.get("startDate"))
+    if start is None:
+        raise ResponseShapeError(f"{where} {h} has no startDate")
+    number = payload.get("seasonNumber")
+    name = str(props.get("name") or (f"Season {number}" if number else "This season"))
+    return SeasonDefinition(int(h), name, start, parse_time(payload.get("endDate")))
+
+
+def parse_current_season(payload: Any) -> int | None:
+    """The profile's `currentSeasonHash` (component 100), if it has one."""
+    if not isinstance(payload, Mapping):
+        raise ResponseShapeError("profile payload is not an object")
+    profile = _component_data(payload, "profile") or {}
+    return _hash(profile.get("currentSeasonHash"))

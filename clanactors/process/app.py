@@ -17,10 +17,11 @@ from typing import Any
 import tornado.web
 from tornado.ioloop import IOLoop
 
+from clanactors.actors.activity_names import ActivityNames
 from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
-from clanactors.core.clock import Clock
+from clanactors.core.clock import Clock, RealClock
 from clanactors.core.errors import ConfigError
 from clanactors.notify.delivery import NotifySettings
 from clanactors.process.config import Settings
@@ -340,6 +341,7 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             hub,
             health=pollers.health,
             client=client,
+            names=ActivityNames(db, client, RealClock()),
             roster_interval=settings.roster_interval,
             profile_interval=settings.profile_interval,
         )

@@ -227,6 +227,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         raise UsageError("--members must be between 1 and 100 (a clan holds at most 100)")
     if args.pace <= 0:
         raise UsageError("--pace must be positive")
+    if args.history_days < 0:
+        raise UsageError("--history-days must be 0 or more")
     return run_standalone(
         host=args.host,
         port=args.port,
@@ -234,6 +236,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
         members=args.members,
         pace=args.pace,
         hostile_names=args.hostile_names,
+        history_days=args.history_days,
     )
 
 
@@ -273,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="give three members markup for a name (<b>Bold</b>, <svg/onload=...>) to test "
         "escaping; the demo clan never has them",
+    )
+    sim.add_argument(
+        "--history-days",
+        type=int,
+        default=365,
+        help="days of members' history before the world's first day (default 365)",
     )
     sim.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sim.set_defaults(func=cmd_sim)

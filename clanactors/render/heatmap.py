@@ -1,5 +1,5 @@
-"""The hours of the week a member is usually online, from their online/offline events.
-Pure: no I/O."""
+"""The hours of the week a member is usually online, from their online/offline events
+and the activities in their history. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -54,6 +54,19 @@ def online_spans(
     if started is not None and online_now and now > started:
         spans.append((started, now))
     return spans
+
+
+def merged(*groups: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of intervals: online sessions the log saw, and activities from history
+    (playing one means being online), counted once where they overlap."""
+    spans = sorted(span for group in groups for span in group)
+    out: list[tuple[datetime, datetime]] = []
+    for begin, end in spans:
+        if out and begin <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((begin, end))
+    return out
 
 
 def heatmap(spans: Sequence[tuple[datetime, datetime]], weeks: int) -> Heatmap:

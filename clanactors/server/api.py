@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,10 @@ import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from clanactors.bungie.errors import BungieError, NotFoundError
+from clanactors.bungie.models import Pgcr
 from clanactors.core import metrics
+from clanactors.domain.events import UNKNOWN_ACTIVITY
 from clanactors.render.events import event_json
 from clanactors.render.reports import played_json, report_json
 from clanactors.server.base import BaseHandler
@@ -24,8 +28,8 @@ from clanactors.store.history import ImportProgress
 from clanactors.store.history import progress as import_progress
 from clanactors.store.outbox import OutboxBacklog
 from clanactors.store.outbox import backlog as outbox_backlog
-from clanactors.store.queries import member_recent, stored_report
-from clanactors.store.recording import Backlog, backlog
+from clanactors.store.queries import PlayedActivity, StoredReport, member_recent, stored_report
+from clanactors.store.recording import Backlog, backlog, instance, store_pgcr
 
 ID = re.compile(r"[0-9]{1,20}")
 
@@ -53,7 +57,7 @@ class MemberHandler(ApiHandler):
         member = self.ctx.hub.snapshot.member(membership_id)
         if member is None:
             raise tornado.web.HTTPError(404, f"no clan member {membership_id}")
-        recent = await self.in_db(member_recent, membership_id)
+        recent = await member_history(self, membership_id)
         self.write_json({**member, "recentActivities": [played_json(p) for p in recent]})
 
 
@@ -72,21 +76,84 @@ class RecentHandler(ApiHandler):
         self.write_body(self.ctx.hub.current.bodies["recent"])
 
 
-async def load_report(handler: BaseHandler, instance_id: str) -> dict[str, Any] | None:
-    """The stored PGCR as `/api/activities/{id}` shows it, or None when there is none."""
-    clan_ids = handler.ctx.hub.snapshot.member_ids()
+class NoReport(tornado.web.HTTPError):
+    """Why an activity's report cannot be shown: the message says it plainly."""
 
+
+async def load_report(handler: BaseHandler, instance_id: str) -> dict[str, Any]:
+    """The activity's PGCR as `/api/activities/{id}` shows it. One stored is served; one
+    not fetched yet (history from before the install) is fetched from Bungie now and kept
+    (concurrent opens share the one request). Raises NoReport (404 or 503) otherwise."""
+    clan_ids = handler.ctx.hub.snapshot.member_ids()
     report = await handler.in_db(stored_report, instance_id)
-    return None if report is None else report_json(report, clan_ids)
+    if report is None:
+        report = await _fetch_report(handler, instance_id, clan_ids)
+    if report.activity.name == UNKNOWN_ACTIVITY and await name_activities(
+        handler, [report.activity.hash]
+    ):
+        report = await handler.in_db(stored_report, instance_id) or report
+    return report_json(report, clan_ids)
+
+
+async def name_activities(handler: BaseHandler, hashes: Iterable[int]) -> bool:
+    """Look up activities shown without a name (history read from before the install
+    whose definitions were not fetched yet), once each; True when any was learned."""
+    names = handler.ctx.names
+    if names is None:
+        return False
+    loop = asyncio.get_running_loop()
+    learned = False
+    for activity_hash in sorted(set(hashes)):
+        ref = await loop.run_in_executor(None, names.get, activity_hash)
+        learned = learned or ref.name != UNKNOWN_ACTIVITY
+    return learned
+
+
+async def member_history(handler: BaseHandler, membership_id: str) -> list[PlayedActivity]:
+    """A member's newest activities, each with its name."""
+    recent: list[PlayedActivity] = await handler.in_db(member_recent, membership_id)
+    unnamed = [p.activity.hash for p in recent if p.activity.name == UNKNOWN_ACTIVITY]
+    if unnamed and await name_activities(handler, unnamed):
+        recent = await handler.in_db(member_recent, membership_id)
+    return recent
+
+
+async def _fetch_report(handler: BaseHandler, instance_id: str, clan_ids: set[str]) -> StoredReport:
+    client = handler.ctx.client
+    played = await handler.in_db(instance, instance_id)
+    if played is None:
+        # Only activities the clan played are asked of Bungie: an id from anywhere else
+        # is unknown here, like any other.
+        raise NoReport(404, f"no report for activity {instance_id}")
+    if client is None:
+        raise NoReport(503, "this report has not been fetched yet; try again shortly")
+    loop = asyncio.get_running_loop()
+    try:
+        pgcr, raw = await loop.run_in_executor(None, client.get_pgcr, instance_id)
+    except NotFoundError:
+        raise NoReport(404, "Bungie has no report for this activity") from None
+    except BungieError as exc:
+        raise NoReport(
+            503, f"Bungie cannot give this report right now ({exc}); try again shortly"
+        ) from None
+    now = handler.ctx.clock.now()
+    await handler.in_db(_keep_report, pgcr, raw, clan_ids, now)
+    found = await handler.in_db(stored_report, instance_id)
+    if found is None:
+        raise NoReport(503, "Bungie's report for this activity could not be read")
+    return found
+
+
+def _keep_report(
+    session: Any, pgcr: Pgcr, raw: dict[str, Any], clan_ids: set[str], now: datetime
+) -> None:
+    store_pgcr(session, pgcr, raw, clan_ids, pgcr.cleared_by(clan_ids), now)
 
 
 class ActivityHandler(ApiHandler):
     async def get(self, instance_id: str) -> None:
         self.valid_id(instance_id, "instanceId")
-        report = await load_report(self, instance_id)
-        if report is None:
-            raise tornado.web.HTTPError(404, f"no report for activity {instance_id}")
-        self.write_json(report)
+        self.write_json(await load_report(self, instance_id))
 
 
 class FeedHandler(ApiHandler):

@@ -77,6 +77,7 @@ def make_app(
             (r"/roster", roster.RosterPage, c),
             (r"/roster\.csv", roster.RosterCsv, c),
             (r"/leaderboards", leaderboards.LeaderboardsPage, c),
+            (r"/api/leaderboards", leaderboards.LeaderboardsApi, c),
             (r"/feed", feedpages.FeedPage, c),
             (r"/feed\.atom", feedpages.FeedAtom, c),
             (r"/api/clan", api.ClanHandler, c),

@@ -16,6 +16,7 @@ from typing import Any
 import tornado.web
 from tornado.log import access_log
 
+from clanactors.actors.activity_names import ActivityNames
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
 from clanactors.runtime.health import Health
@@ -74,6 +75,7 @@ class WebContext:
     hub: Hub
     health: Health | None = None  # the poller's own health, in the polling process
     client: BungieClient | None = None
+    names: ActivityNames | None = None  # where the client is: names looked up on display
     roster_interval: float = 60.0
     profile_interval: float = 30.0
     started: float = field(default_factory=time.monotonic)

@@ -1,6 +1,7 @@
-"""/leaderboards: raid and dungeon clears this week (since the Tuesday 17:00 UTC reset)
-and all time, time played this week and who played together — from the event log and
-members' activity rows — beside Bungie's lifetime raid clears from account stats."""
+"""/leaderboards and /api/leaderboards: raid and dungeon clears, time played and who
+played together, this week (since the Tuesday 17:00 UTC reset), this season (since its
+start in Bungie's manifest) or all time, counted from members' activity history (what
+they played before the install included); beside Bungie's lifetime raid clears."""
 
 from __future__ import annotations
 
@@ -8,89 +9,91 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import tornado.web
 from sqlalchemy.orm import Session
 
-from clanactors.domain.week import last_reset, next_reset
-from clanactors.render.ranking import Place, ranked
+from clanactors.domain.week import ALL_TIME, PERIODS, Period, season_period, week_period
+from clanactors.render.leaderboards import Boards, boards, leaderboards_json
+from clanactors.server.api import ApiHandler
+from clanactors.server.base import BaseHandler
 from clanactors.server.clanpage import ClanPage, hours
-from clanactors.store.reports import Clears, Pair, clears_by_member, played_together, time_played
+from clanactors.store.history import ImportProgress, progress, season_at
+from clanactors.store.reports import clears_by_member, played_together, time_played
 
-TOP = 25
 PAIRS = 10
 
-Json = dict[str, Any]
-
 
 @dataclass(frozen=True)
-class Week:
-    clears: dict[str, Clears]
-    ever: dict[str, Clears]
-    played: dict[str, int]
-    pairs: list[Pair]
+class Counted:
+    period: Period
+    boards: Boards
+    history: ImportProgress
+    season_known: bool
 
 
-def read_week(session: Session, reset: datetime) -> Week:
-    return Week(
-        clears=clears_by_member(session, reset),
+def period_of(session: Session, key: str, now: datetime) -> tuple[Period, bool]:
+    """The period asked for, and whether its dates are known (a season needs the
+    manifest's; until it is read the season's boards stay empty)."""
+    if key == "week":
+        return week_period(now), True
+    if key == "season":
+        season = season_at(session, now)
+        if season is None:
+            return Period("season", "This season", None, None), False
+        return season_period(season.name, season.start, season.end), True
+    return ALL_TIME, True
+
+
+def count(session: Session, key: str, now: datetime) -> Counted:
+    period, known = period_of(session, key, now)
+    found = Boards(
+        clears=clears_by_member(session, period.start, until=period.end) if known else {},
         ever=clears_by_member(session),
-        played=time_played(session, reset),
-        # More than shown: pairs with a former member are left out below.
-        pairs=played_together(session, reset, PAIRS * 3),
+        played=time_played(session, period.start, period.end) if known else {},
+        # More than shown: pairs with a former member are left out.
+        pairs=played_together(session, period.start, PAIRS * 3, period.end) if known else [],
     )
+    return Counted(period, found, progress(session), known)
 
 
-@dataclass(frozen=True)
-class AllTime:
-    member: Json
-    raids_seen: int
-    dungeons_seen: int
-    raids_lifetime: int | None  # Bungie's account stats; None until fetched
-
-
-def boards(week: Week, members: dict[str, Json]) -> dict[str, Any]:
-    def name(m: Json) -> str:
-        return str(m["bungieName"])
-
-    def board(values: dict[str, int]) -> list[Place[Json]]:
-        return ranked(((members[k], v) for k, v in values.items() if k in members), TOP, name)
-
-    all_time = [
-        AllTime(
-            m,
-            week.ever.get(k, Clears()).raids,
-            week.ever.get(k, Clears()).dungeons,
-            (m["stats"] or {}).get("raidClears"),
-        )
-        for k, m in members.items()
-    ]
-    all_time = [a for a in all_time if a.raids_seen or a.dungeons_seen or a.raids_lifetime]
-    all_time.sort(
-        key=lambda a: (-(a.raids_lifetime or 0), -a.raids_seen, -a.dungeons_seen, name(a.member))
-    )
-    pairs = [p for p in week.pairs if p.first in members and p.second in members][:PAIRS]
-    return {
-        "raids": board({k: c.raids for k, c in week.clears.items()}),
-        "dungeons": board({k: c.dungeons for k, c in week.clears.items()}),
-        "played": board(week.played),
-        "pairs": ranked(((p, p.seconds) for p in pairs), PAIRS, lambda p: p.first + p.second),
-        "all_time": all_time[: TOP * 2],
-    }
+def period_argument(handler: BaseHandler) -> str:
+    key = handler.get_query_argument("period", "week")
+    if key not in PERIODS:
+        raise tornado.web.HTTPError(400, f"period must be one of {', '.join(PERIODS)}")
+    return key
 
 
 class LeaderboardsPage(ClanPage):
     async def get(self) -> None:
+        key = period_argument(self)
+
         async def build(now: datetime) -> bytes:
-            reset = last_reset(now)
-            week = await self.in_db(read_week, reset)
+            counted: Counted = await self.in_db(count, key, now)
             members = self.ctx.hub.snapshot.by_id
+            week = week_period(now)
             return self.page(
                 "leaderboards.html",
                 now,
-                reset=reset,
-                next_reset=next_reset(now),
+                period=counted.period,
+                periods=PERIODS,
+                season_known=counted.season_known,
+                history=counted.history,
+                reset=week.start,
+                next_reset=week.end,
                 members=members,
                 hours=hours,
-                **boards(week, members),
+                **boards(counted.boards, members),
             )
 
-        await self.send_cached((), build)
+        await self.send_cached((key,), build)
+
+
+class LeaderboardsApi(ApiHandler):
+    async def get(self) -> None:
+        key = period_argument(self)
+        now = self.ctx.clock.now()
+        counted: Counted = await self.in_db(count, key, now)
+        members: dict[str, Any] = self.ctx.hub.snapshot.by_id
+        self.write_json(
+            leaderboards_json(counted.period, counted.boards, members, counted.history)
+        )

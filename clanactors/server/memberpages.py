@@ -3,20 +3,28 @@ clears and last activities) and /activities/{id} (the complete PGCR)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import tornado.web
 from sqlalchemy.orm import Session
 
+from clanactors.domain.events import UNKNOWN_ACTIVITY
 from clanactors.domain.week import last_reset
-from clanactors.render.heatmap import DAYS, Heatmap, heatmap, online_spans
+from clanactors.render.heatmap import DAYS, Heatmap, heatmap, merged, online_spans
 from clanactors.render.reports import played_json
-from clanactors.server.api import ID, load_report
+from clanactors.server.api import ID, load_report, member_history
 from clanactors.server.clanpage import ClanPage, hours
+from clanactors.store.history import ImportProgress, progress
 from clanactors.store.queries import PlayedActivity, member_recent
-from clanactors.store.reports import Clears, clears_by_member, played_with, presence
+from clanactors.store.reports import (
+    Clears,
+    activity_spans,
+    clears_by_member,
+    played_with,
+    presence,
+)
 
 HEATMAP_WEEKS = 4
 MONTH = timedelta(days=30)
@@ -28,8 +36,10 @@ class MemberHistory:
     week_with: dict[str, int]
     month_with: dict[str, int]
     presence: list[tuple[str, datetime]]
+    played: list[tuple[datetime, datetime]]  # activities from history: online then too
     week_clears: Clears
     seen_clears: Clears
+    progress: ImportProgress
 
 
 def read_history(session: Session, membership_id: str, now: datetime) -> MemberHistory:
@@ -39,8 +49,10 @@ def read_history(session: Session, membership_id: str, now: datetime) -> MemberH
         week_with=played_with(session, membership_id, reset),
         month_with=played_with(session, membership_id, now - MONTH),
         presence=presence(session, membership_id, now - timedelta(weeks=HEATMAP_WEEKS)),
+        played=activity_spans(session, membership_id, now - timedelta(weeks=HEATMAP_WEEKS)),
         week_clears=clears_by_member(session, reset, membership_id).get(membership_id, Clears()),
         seen_clears=clears_by_member(session, member=membership_id).get(membership_id, Clears()),
+        progress=progress(session),
     )
 
 
@@ -70,13 +82,18 @@ class MemberPage(ClanPage):
 
         async def build(now: datetime) -> bytes:
             history: MemberHistory = await self.in_db(read_history, membership_id, now)
-            spans = online_spans(history.presence, now, bool(member["isOnline"]))
+            unnamed = [p for p in history.recent if p.activity.name == UNKNOWN_ACTIVITY]
+            if unnamed:
+                history = replace(history, recent=await member_history(self, membership_id))
+            seen = online_spans(history.presence, now, bool(member["isOnline"]))
+            spans = merged(seen, history.played)
             grid: Heatmap = heatmap(spans, HEATMAP_WEEKS)
             return self.page(
                 "member.html",
                 now,
                 member=member,
                 history=history,
+                history_progress=history.progress,
                 recent=[played_json(p) for p in history.recent],
                 mates=clanmates(history, self.ctx.hub.snapshot.by_id)[:20],
                 grid=grid,
@@ -95,8 +112,6 @@ class ActivityPage(ClanPage):
 
         async def build(now: datetime) -> bytes:
             report = await load_report(self, instance_id)
-            if report is None:
-                raise tornado.web.HTTPError(404, "No report for this activity yet")
             return self.page("activity.html", now, report=report)
 
         await self.send_cached((instance_id,), build)

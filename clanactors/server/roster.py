@@ -7,6 +7,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 import tornado.web
+from sqlalchemy.orm import Session
 
 from clanactors.render.roster_view import (
     DEFAULT_INACTIVE_DAYS,
@@ -18,7 +19,9 @@ from clanactors.render.roster_view import (
     roster_row,
     select_rows,
 )
+from clanactors.server.base import DatabaseUnavailable
 from clanactors.server.clanpage import ClanDocument, ClanPage
+from clanactors.store.history import ImportProgress, progress
 
 MAX_SEARCH = 64
 
@@ -33,6 +36,10 @@ COLUMNS = (  # (sort key, heading)
     ("activities", "Activities cleared"),
     ("raids", "Raid clears"),
 )
+
+
+def read_progress(session: Session) -> ImportProgress:
+    return progress(session)
 
 
 def roster_query(handler: ClanPage) -> RosterQuery:
@@ -98,6 +105,10 @@ class RosterPage(RosterBase):
 
         async def build(now: datetime) -> bytes:
             rows = self.rows(query, now)
+            try:
+                history: ImportProgress | None = await self.in_db(read_progress)
+            except DatabaseUnavailable:
+                history = None  # the roster is served from memory; the line can wait
             return self.page(
                 "roster.html",
                 now,
@@ -108,6 +119,7 @@ class RosterPage(RosterBase):
                 sort_link=lambda key: sort_link(query, key),
                 csv_link="/roster.csv?" + query_string(query),
                 total=len(self.ctx.hub.snapshot.member_ids()),
+                history=history,
             )
 
         await self.send_cached((query,), build)

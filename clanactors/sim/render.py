@@ -10,8 +10,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from clanactors.sim.archive import Archive
 from clanactors.sim.catalog import INVALID_HASH, ORBIT_HASH
-from clanactors.sim.people import CLASS_HASHES, CLASS_NAMES, Player, SimCharacter, SimMember, Stats
+from clanactors.sim.people import (
+    CLASS_HASHES,
+    CLASS_NAMES,
+    HistoryRow,
+    Player,
+    SimCharacter,
+    SimMember,
+    Stats,
+)
+from clanactors.sim.seasons import SimSeason, season_at, season_of_hash
 from clanactors.sim.world import PVP, Entry, Instance, World
 
 PAGE_SIZE = 50
@@ -442,15 +452,16 @@ def profile_response(
         else SENTINEL,
     }
     if 100 in components:
+        season = season_at(now)
         out["profile"] = {
             "data": {
                 "userInfo": user_card(member),
                 "dateLastPlayed": iso(max(c.date_last_played for c in member.characters)),
                 "versionsOwned": 1023,
                 "characterIds": [c.character_id for c in member.characters],
-                "seasonHashes": [2758726568, 2758726569, 2758726570, 2758726571],
+                "seasonHashes": [SimSeason(i).hash for i in range(season.index + 1)],
                 "eventCardHashesOwned": [],
-                "currentSeasonHash": 2758726571,
+                "currentSeasonHash": season.hash,
                 "currentSeasonRewardPowerCap": 2010,
                 "currentGuardianRank": 6,
                 "lifetimeHighestGuardianRank": 9,
@@ -486,8 +497,17 @@ def _history_values(values: dict[str, float]) -> dict[str, Any]:
     return {k: stat_value(v, _display(k, v), stat_id=k) for k, v in values.items()}
 
 
+class NotPlayedYet(Exception):
+    """A history page reaches past days the archive has not played yet."""
+
+    def __init__(self, day: int) -> None:
+        super().__init__(f"day {day} not played yet")
+        self.day = day
+
+
 def history_response(
     world: World,
+    archive: Archive | None,
     membership_type: int,
     membership_id: str,
     character_id: str,
@@ -507,16 +527,28 @@ def history_response(
         )
     if not 1 <= count <= 250 or page < 0:
         raise SimError(8, "ParameterInvalidRange", "count must be 1-250 and page 0 or more.", 400)
-    rows = [
-        r
-        for r in reversed(character.history)
-        if mode == 0
-        or mode in r.modes
-        or mode == r.mode
-        or (mode == 5 and r.is_pvp)
-        or (mode == 7 and not r.is_pvp)
-    ]
-    chunk = rows[page * count : (page + 1) * count]
+
+    def wanted(r: HistoryRow) -> bool:
+        return (
+            mode == 0
+            or mode in r.modes
+            or mode == r.mode
+            or (mode == 5 and r.is_pvp)
+            or (mode == 7 and not r.is_pvp)
+        )
+
+    end = (page + 1) * count
+    rows = [r for r in reversed(character.history) if wanted(r)][:end]
+    if len(rows) < end and archive is not None and archive.days > 0:
+        through = archive.played_through()
+        for r in archive.rows(character_id, through):
+            if wanted(r):
+                rows.append(r)
+                if len(rows) >= end:
+                    break
+        if len(rows) < end and through > archive.oldest:
+            raise NotPlayedYet(through - 1)
+    chunk = rows[page * count : end]
     if not chunk:
         return {}
     return {
@@ -571,8 +603,10 @@ def _pgcr_entry(entry: Entry) -> dict[str, Any]:
     }
 
 
-def pgcr_response(world: World, instance_id: str) -> dict[str, Any]:
+def pgcr_response(world: World, instance_id: str, archive: Archive | None = None) -> dict[str, Any]:
     instance: Instance | None = world.instances.get(instance_id)
+    if instance is None and archive is not None:
+        instance = archive.report(instance_id)
     if instance is None or instance.published_at > world.now:
         raise SimError(
             1653,
@@ -743,6 +777,10 @@ def definition_response(world: World, entity_type: str, hash_text: str) -> dict[
         mode = world.catalog.mode_definition(hash_value)
         if mode is not None:
             return mode
+    elif entity_type == "DestinySeasonDefinition":
+        season = season_of_hash(hash_value)
+        if season is not None:
+            return season.definition()
     else:
         raise SimError(7, "ParameterParseFailure", f"Unknown entity type {entity_type}.", 500)
     raise SimError(21, "NotFound", f"{entity_type} {hash_value} was not found.")

@@ -31,6 +31,7 @@ import tornado.web
 from clanactors.core.clock import Clock, ScaledClock
 from clanactors.runtime.serving import ServerThread, serve_until_stopped
 from clanactors.sim import render
+from clanactors.sim.archive import Archive
 from clanactors.sim.faults import FaultError, Faults, check_switch
 from clanactors.sim.render import SimError, iso
 from clanactors.sim.world import KINDS, Happening, World
@@ -56,6 +57,7 @@ class Simulator:
         faults: Faults | None = None,
         warmup: timedelta = timedelta(days=2),
         hostile_names: bool = False,
+        history_days: int = 0,
     ) -> None:
         self.world = World(
             seed=seed,
@@ -65,6 +67,10 @@ class Simulator:
             warmup=warmup,
             hostile_names=hostile_names,
         )
+        # The days of history before the world's first day (played in the background).
+        self.archive = Archive(
+            self.world, history_days, private_members=3, hostile_names=hostile_names
+        ).start()
         self.faults = faults or Faults()
         self.requests: Counter[str] = Counter()  # by endpoint
         self.paths: Counter[str] = Counter()  # by request path, for "fetched once" checks
@@ -173,8 +179,17 @@ class BungieHandler(tornado.web.RequestHandler):
                     200,
                 )
             self.sim.world.sync()
-            with self.sim.world.lock:
-                payload = self.answer()
+            while True:
+                try:
+                    with self.sim.world.lock:
+                        payload = self.answer()
+                    break
+                except render.NotPlayedYet as wait:
+                    # The past this page reaches is still being played: wait for it off
+                    # the event loop (a real server takes its time too).
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, self.sim.archive.wait_for, wait.day, 5.0
+                    )
         except SimError as exc:
             self.send_envelope(None, exc)
             return
@@ -253,6 +268,7 @@ GetHistory = endpoint(
     "Destiny2.GetActivityHistory",
     lambda h: render.history_response(
         h.sim.world,
+        h.sim.archive,
         h.path_int(0),
         h.args_[1],
         h.args_[2],
@@ -277,7 +293,7 @@ GetAccountStats = endpoint(
 )
 GetPgcr = endpoint(
     "Destiny2.GetPostGameCarnageReport",
-    lambda h: render.pgcr_response(h.sim.world, h.args_[0]),
+    lambda h: render.pgcr_response(h.sim.world, h.args_[0], h.sim.archive),
 )
 GetDefinition = endpoint(
     "Destiny2.GetDestinyEntityDefinition",
@@ -497,7 +513,11 @@ class RunningSimulator:
         return self
 
     def stop(self) -> None:
+        self.sim.archive.stop()
         self._server.stop()
+
+
+HISTORY_DAYS = 365  # the demo's and `clanactors sim`'s past: a year of history
 
 
 def start_in_thread(
@@ -508,17 +528,31 @@ def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     pgcr_delay: timedelta = timedelta(0),
+    history_days: int = HISTORY_DAYS,
 ) -> RunningSimulator:
-    sim = Simulator(seed=seed, members=members, clock=clock, pgcr_delay=pgcr_delay)
+    sim = Simulator(
+        seed=seed, members=members, clock=clock, pgcr_delay=pgcr_delay, history_days=history_days
+    )
     return RunningSimulator(sim, host, port).start()
 
 
 def run_standalone(
-    *, host: str, port: int, seed: int, members: int, pace: float, hostile_names: bool = False
+    *,
+    host: str,
+    port: int,
+    seed: int,
+    members: int,
+    pace: float,
+    hostile_names: bool = False,
+    history_days: int = HISTORY_DAYS,
 ) -> int:
     """`clanactors sim`: serve until Ctrl-C / SIGTERM."""
     sim = Simulator(
-        seed=seed, members=members, clock=ScaledClock(pace), hostile_names=hostile_names
+        seed=seed,
+        members=members,
+        clock=ScaledClock(pace),
+        hostile_names=hostile_names,
+        history_days=history_days,
     )
 
     def listening(bound: int) -> None:

@@ -255,6 +255,11 @@ class World:
 
     # ------------------------------------------------------------------ time
 
+    @property
+    def instance_base(self) -> int:
+        """Instance ids of day d are instance_base + d * INSTANCES_PER_DAY + a counter."""
+        return self._instance_base
+
     def sync(self) -> datetime:
         """Play the world forward to the clock's now; return that moment."""
         return self.advance_to(self.clock.now())

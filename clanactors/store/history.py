@@ -15,7 +15,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clanactors.store.models import HistoryImport, Member
+from clanactors.bungie.models import SeasonDefinition
+from clanactors.store.models import (
+    ActivityDefinition,
+    ActivityInstance,
+    HistoryImport,
+    Member,
+    Season,
+)
 from clanactors.store.recording import KnownMember, known
 
 DONE = -1  # a character's page once its history is read to the end or the floor
@@ -126,3 +133,43 @@ def progress(session: Session) -> ImportProgress:
         .where(Member.in_clan.is_(True), HistoryImport.done_at.is_not(None))
     )
     return ImportProgress(int(done or 0), int(total or 0))
+
+
+# ----------------------------------------------------------------------- seasons
+
+
+@dataclass(frozen=True)
+class SeasonRecord:
+    hash: int
+    name: str
+    start: datetime
+    end: datetime | None
+
+
+def save_season(session: Session, season: SeasonDefinition) -> None:
+    session.merge(
+        Season(hash=season.hash, name=season.name, start_at=season.start, end_at=season.end)
+    )
+
+
+def season_at(session: Session, now: datetime) -> SeasonRecord | None:
+    """The stored season running at `now` (the newest begun, if it has not ended)."""
+    row = session.scalars(
+        select(Season).where(Season.start_at <= now).order_by(Season.start_at.desc()).limit(1)
+    ).first()
+    if row is None or (row.end_at is not None and row.end_at <= now):
+        return None
+    return SeasonRecord(row.hash, row.name, row.start_at, row.end_at)
+
+
+def unnamed_activities(session: Session, limit: int) -> list[int]:
+    """Activity hashes in members' history with no stored definition yet."""
+    known = select(ActivityDefinition.hash)
+    return list(
+        session.scalars(
+            select(ActivityInstance.activity_hash)
+            .where(ActivityInstance.activity_hash.not_in(known))
+            .distinct()
+            .limit(limit)
+        )
+    )

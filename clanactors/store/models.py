@@ -199,6 +199,17 @@ class HistoryImport(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Season(Base):
+    """A season from Bungie's manifest: the leaderboards' season starts at `start_at`."""
+
+    __tablename__ = "seasons"
+
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class HistoryCheckpoint(Base):
     """How far one character's activity history has been read and recorded.
 

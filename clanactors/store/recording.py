@@ -472,6 +472,7 @@ def store_pgcr(
                 "deaths": player.deaths,
                 "assists": player.assists,
                 "time_played_seconds": player.time_played_seconds,
+                "ended_at": pgcr.period + timedelta(seconds=pgcr.duration_seconds),
             },
             ["membership_id", "instance_id"],
             update_columns=["character_id", "kills", "deaths", "assists", "completed"],

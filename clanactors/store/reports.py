@@ -1,5 +1,6 @@
 """Reads behind the clan pages (roster, leaderboards, member page, feed): built only from
-what the system already stores — the event log and members' activity rows.
+what the system already stores — the event log and members' activity history (read back
+from before the install, then kept by live recording).
 
 Every query here is served by an index (migrations 0001 and 0006); bench/pages.py loads
 the pages with 100,000 events in the log.
@@ -12,62 +13,69 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from clanactors.bungie.models import MODE_DUNGEON, MODE_RAID
-from clanactors.domain.events import PRESENCE_KINDS, Kind, StoredEvent
+from clanactors.domain.events import PRESENCE_KINDS, StoredEvent
 from clanactors.store.eventlog import row_to_event
-from clanactors.store.models import EventMember, EventRow, MemberActivity
+from clanactors.store.models import ActivityInstance, EventMember, EventRow, MemberActivity
 
 
 @dataclass(frozen=True)
 class Clears:
-    """Raid and dungeon clears this system recorded in its event log."""
+    """Raid and dungeon clears in members' activity history."""
 
     raids: int = 0
     dungeons: int = 0
 
 
 def clears_by_member(
-    session: Session, since: datetime | None = None, member: str | None = None
+    session: Session,
+    since: datetime | None = None,
+    member: str | None = None,
+    until: datetime | None = None,
 ) -> dict[str, Clears]:
-    """Raid and dungeon clears per member from the event log (since `since` if given)."""
+    """Raid and dungeon clears per member from their activity history (what they played
+    before this site was installed included): completed, counted by when the member's
+    part ended, in [since, until) where given."""
     counts: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
-    wanted = (
-        EventRow.kind == Kind.ACTIVITY_CLEARED,
-        EventRow.activity_mode.in_((MODE_RAID, MODE_DUNGEON)),
-        *((EventRow.occurred_at >= since,) if since is not None else ()),
-    )
-    if member is not None:  # one member's: through their rows in event_members
-        rows = session.execute(
-            select(EventRow.activity_mode, func.count())
-            .join(EventMember, EventMember.event_id == EventRow.id)
-            .where(EventMember.membership_id == member, *wanted)
-            .group_by(EventRow.activity_mode)
+    query = (
+        select(MemberActivity.membership_id, ActivityInstance.mode, func.count())
+        .join(ActivityInstance, ActivityInstance.instance_id == MemberActivity.instance_id)
+        .where(
+            MemberActivity.completed.is_(True),
+            or_(MemberActivity.completion_reason == 0, MemberActivity.completion_reason.is_(None)),
+            ActivityInstance.mode.in_((MODE_RAID, MODE_DUNGEON)),
         )
-        for mode, count in rows:
-            counts[member][mode] = int(count)
-    else:  # everyone's: the clears alone (by kind's index), members read from each row
-        for mode, ids in session.execute(
-            select(EventRow.activity_mode, EventRow.membership_ids).where(*wanted)
-        ):
-            for membership_id in ids:
-                counts[membership_id][mode] += 1
+        .group_by(MemberActivity.membership_id, ActivityInstance.mode)
+    )
+    if since is not None:
+        query = query.where(MemberActivity.ended_at >= since)
+    if until is not None:
+        query = query.where(MemberActivity.ended_at < until)
+    if member is not None:
+        query = query.where(MemberActivity.membership_id == member)
+    for membership_id, mode, count in session.execute(query):
+        counts[membership_id][mode] = int(count)
     return {
         m: Clears(raids=c.get(MODE_RAID, 0), dungeons=c.get(MODE_DUNGEON, 0))
         for m, c in counts.items()
     }
 
 
-def time_played(session: Session, since: datetime) -> dict[str, int]:
-    """Seconds played per member in activities started since `since`."""
-    rows = session.execute(
-        select(MemberActivity.membership_id, func.sum(MemberActivity.time_played_seconds))
-        .where(MemberActivity.period >= since)
-        .group_by(MemberActivity.membership_id)
-    )
-    return {m: int(s or 0) for m, s in rows if s}
+def time_played(
+    session: Session, since: datetime | None, until: datetime | None = None
+) -> dict[str, int]:
+    """Seconds played per member in activities started in [since, until)."""
+    query = select(
+        MemberActivity.membership_id, func.sum(MemberActivity.time_played_seconds)
+    ).group_by(MemberActivity.membership_id)
+    if since is not None:
+        query = query.where(MemberActivity.period >= since)
+    if until is not None:
+        query = query.where(MemberActivity.period < until)
+    return {m: int(s or 0) for m, s in session.execute(query) if s}
 
 
 def _shared_seconds(mine: Any, theirs: Any) -> ColumnElement[Any]:
@@ -88,20 +96,28 @@ class Pair:
     instances: int
 
 
-def played_together(session: Session, since: datetime, limit: int) -> list[Pair]:
-    """The pairs of members with the most time in the same instances since `since`."""
+def played_together(
+    session: Session, since: datetime | None, limit: int, until: datetime | None = None
+) -> list[Pair]:
+    """The pairs of members with the most time in the same instances started in
+    [since, until)."""
     a = aliased(MemberActivity)
     b = aliased(MemberActivity)
     shared = _shared_seconds(a, b)
-    rows = session.execute(
+    query = (
         select(a.membership_id, b.membership_id, shared, func.count())
         .join(b, b.instance_id == a.instance_id)
-        # Both rows of an instance carry its start: both sides read by the period index.
-        .where(a.period >= since, b.period >= since, a.membership_id < b.membership_id)
+        .where(a.membership_id < b.membership_id)
         .group_by(a.membership_id, b.membership_id)
         .order_by(shared.desc(), a.membership_id, b.membership_id)
         .limit(limit)
     )
+    # Both rows of an instance carry its start: both sides read by the period index.
+    if since is not None:
+        query = query.where(a.period >= since, b.period >= since)
+    if until is not None:
+        query = query.where(a.period < until, b.period < until)
+    rows = session.execute(query)
     return [Pair(first, second, int(s or 0), int(n)) for first, second, s, n in rows]
 
 
@@ -121,6 +137,18 @@ def played_with(session: Session, member: str, since: datetime) -> dict[str, int
         .group_by(theirs.membership_id)
     )
     return {m: int(s or 0) for m, s in rows if s}
+
+
+def activity_spans(
+    session: Session, member: str, since: datetime
+) -> list[tuple[datetime, datetime]]:
+    """When the member was in an activity since `since` (start, end), from their history."""
+    rows = session.execute(
+        select(MemberActivity.period, MemberActivity.ended_at).where(
+            MemberActivity.membership_id == member, MemberActivity.period >= since
+        )
+    )
+    return [(start, end) for start, end in rows if end is not None and end > start]
 
 
 def presence(session: Session, member: str, since: datetime) -> list[tuple[str, datetime]]:

@@ -40,6 +40,7 @@ class Rig:
         roster_interval: float = 20.0,
         start: datetime | None = None,
         notify: NotifySettings | None = None,
+        history_days: int = 0,
     ) -> None:
         self.clock = FakeClock(start)
         self.sim = RunningSimulator(
@@ -49,6 +50,7 @@ class Rig:
                 clock=self.clock,
                 faults=Faults(rate_limit=None),
                 hostile_names=True,  # every page test meets markup for a name
+                history_days=history_days,  # the world's past before its first day
             )
         ).start()
         self.world = self.sim.world

@@ -1,5 +1,5 @@
-"""history import: per-member progress of reading history from before the install, and
-when each member's part of an activity ended
+"""history import: per-member progress of reading history from before the install, when
+each member's part of an activity ended, and the manifest's seasons
 
 Revision ID: 0007
 Revises: 0006
@@ -32,6 +32,14 @@ def upgrade() -> None:
     sa.Column('private', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('membership_id', name=op.f('pk_history_imports'))
     )
+    op.create_table('seasons',
+    sa.Column('hash', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('start_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('hash', name=op.f('pk_seasons'))
+    )
+    op.create_index(op.f('ix_seasons_start_at'), 'seasons', ['start_at'], unique=False)
     with op.batch_alter_table('member_activities') as batch:
         batch.add_column(sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True))
         batch.create_index('ix_member_activities_ended_at', ['ended_at'], unique=False)
@@ -74,4 +82,6 @@ def downgrade() -> None:
     with op.batch_alter_table('member_activities') as batch:
         batch.drop_index('ix_member_activities_ended_at')
         batch.drop_column('ended_at')
+    op.drop_index(op.f('ix_seasons_start_at'), table_name='seasons')
+    op.drop_table('seasons')
     op.drop_table('history_imports')

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from clanactors.store.history import progress
+from clanactors.store.history import progress, season_at
 from clanactors.store.models import EventRow, HistoryImport, MemberActivity, OutboxRow
+from clanactors.store.reports import clears_by_member
 from tests.actors.harness import Harness
 
 
@@ -66,6 +67,11 @@ def test_every_members_history_is_read_and_is_not_news(harness: Harness) -> None
     stored = sum(len(r) for r in rows.values())
     assert stored > 10 * (events["activity_cleared"] + events["activity_ended"])
     assert outbox == 0
+    # The season the leaderboards count from: read once from the manifest.
+    with h.db.session() as session:
+        season = season_at(session, h.clock.now())
+    assert season is not None and season.start <= h.clock.now()
+    assert season.name.startswith("Season of ")
 
 
 def test_the_import_resumes_after_a_restart_without_reading_twice(harness: Harness) -> None:
@@ -105,5 +111,56 @@ def test_history_days_sets_how_far_back(sqlite_url: str) -> None:
             m for m in h.world.roster() if not m.private and _world_rows(h, m.membership_id)
         )
         assert min(r.period for c in member.characters for r in c.history) < floor
+    finally:
+        h.close()
+
+
+def test_a_raid_cleared_forty_days_before_the_install_counts(sqlite_url: str) -> None:
+    """The simulated clan's past (60 days here) is read back: every row of a member's
+    history lands once, a raid cleared 40 days before the first sync counts in the
+    all-time clears, and it made no event."""
+    h = Harness(sqlite_url, history_days=60)
+    try:
+        archive = h.sim.sim.archive
+        assert archive.wait_for(archive.oldest, 300)
+        h.start()
+        h.run_until(lambda: _imported(h), limit=7200, step=5)
+        install = h.clock.now()
+        cleared = [
+            (m, r)
+            for m in h.world.roster()
+            if not m.private
+            for c in m.characters
+            for r in archive.rows(c.character_id, archive.oldest)
+            if r.mode == 4
+            and r.values["completed"] == 1
+            and r.values["completionReason"] == 0
+            and timedelta(days=38) < install - r.period < timedelta(days=42)
+        ]
+        assert cleared, "the simulated clan cleared no raid 40 days back"
+        member, raid = cleared[0]
+        with h.db.session() as session:
+            ever = clears_by_member(session, member=member.membership_id)
+            stored = session.get(MemberActivity, (member.membership_id, raid.instance_id))
+            announced = session.scalar(
+                select(func.count())
+                .select_from(EventRow)
+                .where(EventRow.instance_id == raid.instance_id)
+            )
+        assert stored is not None and stored.completed
+        assert ever[member.membership_id].raids >= 1
+        assert announced == 0
+        # Every row the archive holds for this member is stored (all characters).
+        rows = _rows_by_member(h)[member.membership_id]
+        past = {
+            r.instance_id
+            for c in member.characters
+            for r in archive.rows(c.character_id, archive.oldest)
+        }
+        assert past <= rows
+        # Its report is the archive's: the simulator plays the day again to give it.
+        assert h.client is not None
+        pgcr, _raw = h.client.get_pgcr(raid.instance_id)
+        assert member.membership_id in {p.membership_id for p in pgcr.players()}
     finally:
         h.close()

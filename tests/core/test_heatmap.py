@@ -39,3 +39,22 @@ def test_every_week_online_in_an_hour_is_the_top_level() -> None:
     spans = [(at(20 + 24 * 7 * w), at(21 + 24 * 7 * w)) for w in range(4)]
     grid = heatmap(spans, weeks=4)
     assert grid.share(0, 20) == 1.0 and grid.level(0, 20) == 4
+
+
+def test_activities_from_history_fill_in_where_no_session_was_seen() -> None:
+    from clanactors.render.heatmap import merged
+
+    t = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)  # a Monday
+    seen = [(t, t + timedelta(hours=1))]
+    played = [
+        (t + timedelta(minutes=30), t + timedelta(minutes=90)),  # overlaps the session
+        (t + timedelta(days=1), t + timedelta(days=1, minutes=45)),  # no session seen
+    ]
+    spans = merged(seen, played)
+    assert spans == [
+        (t, t + timedelta(minutes=90)),
+        (t + timedelta(days=1), t + timedelta(days=1, minutes=45)),
+    ]
+    grid = heatmap(spans, 1)
+    assert grid.seconds[0][20] == 3600 and grid.seconds[0][21] == 1800  # counted once
+    assert grid.seconds[1][20] == 45 * 60

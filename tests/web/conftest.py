@@ -36,6 +36,7 @@ def live(sqlite_url: str) -> Iterator[Live]:
     system = harness.start(listeners=(web.listener,))
     assert web.ctx is not None  # the web side of the polling process sees its health
     web.ctx.health, web.ctx.client = system.ctx.health, harness.client
+    web.ctx.names = system.ctx.names
     web.ctx.roster_interval = harness.roster_interval
     web.ctx.profile_interval = harness.profile_interval
     harness.run(120, step=5)

@@ -189,9 +189,12 @@ def test_healthz(live: Live) -> None:
         "recording": {"backlog": health["recording"]["backlog"], "lagSeconds": 0.0},
         "presence": {"slowed": False, "waitSeconds": health["presence"]["waitSeconds"]},
         "actors": {"restarts": 0, "down": []},
+        "history": {"membersDone": health["history"]["membersDone"], "membersTotal": 100},
         "polling": {"active": True, "reason": None},
     }
     assert ISO.fullmatch(health["lastRosterSync"])
+    # Two minutes in, the history of members from before the install is being read.
+    assert 0 < health["history"]["membersDone"] <= 100
     live.h.sim.faults.set(maintenance=True)
     live.h.run(150)
     health = get(live, "/healthz")

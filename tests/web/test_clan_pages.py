@@ -18,7 +18,7 @@ import requests
 from clanactors.bungie.models import parse_pgcr
 from clanactors.core.clock import FakeClock
 from clanactors.store.db import Database, migrate
-from clanactors.store.models import ActivityDefinition
+from clanactors.store.models import ActivityDefinition, HistoryImport, Season
 from clanactors.store.recording import store_pgcr
 from tests.pages_data import CONTROL, DUALITY, LAST_WISH, ClanLog, pvp_payload
 from tests.web.site import Site, serve
@@ -226,7 +226,7 @@ def test_leaderboards_count_the_week_from_the_tuesday_reset(clan: Clan) -> None:
     all_time = html.split('id="all-time"', 1)[1].split("</section>", 1)[0]
     ana = all_time.split('<tr data-member="1">')[1].split("</tr>")[0]
     assert re.findall(r"<td[^>]*>([^<]+)</td>", ana) == ["50", "2", "0"]
-    assert "Bungie, lifetime" in all_time and "seen here" in all_time
+    assert "Bungie, lifetime" in all_time and "in history" in all_time
     assert HOSTILE not in html and "&lt;img src=x" in html
 
 
@@ -243,6 +243,84 @@ def test_leaderboards_after_the_next_reset_show_an_empty_week(clan: Clan) -> Non
 def test_leaderboards_one_second_before_the_reset_still_count_the_week(clan: Clan) -> None:
     clan.clock.advance((RESET + timedelta(days=7) - NOW).total_seconds() - 1)
     assert board(clan.get("/leaderboards").text, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+
+
+def test_history_from_before_the_install_counts_in_season_and_all_time(clan: Clan) -> None:
+    """A raid cleared 40 days before the install (history only, never in the log) is on
+    the all-time and season boards, not this week's; the API says the same."""
+    clan.log.play({"2": 3600, "4": 3500}, LAST_WISH, NOW - timedelta(days=40), announce=False)
+    with clan.log.db.session() as session:
+        session.add(
+            Season(
+                hash=2758726583,
+                name="Season of Glass",
+                start_at=NOW - timedelta(days=60),
+                end_at=NOW + timedelta(days=31),
+            )
+        )
+    week = clan.get("/leaderboards").text
+    assert board(week, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+    season = clan.get("/leaderboards?period=season").text
+    assert "Raid clears this season" in season and "Season of Glass" in season
+    # (member, rank, clears): Ana's two this season; xOrbitx's last week's and the old one;
+    # the old one's other player (4) and member 3, one each (ties by name).
+    assert board(season, "raids") == [("1", "1", "2"), ("2", "1", "2"), ("4", "3", "1"),
+                                      ("3", "3", "1")]  # fmt: skip
+    everything = clan.get("/leaderboards?period=all").text
+    assert board(everything, "raids") == board(season, "raids")
+    assert 'aria-current="page">All time' in everything
+
+    api = clan.get("/api/leaderboards?period=season").json()
+    assert api["period"] == {
+        "name": "Season of Glass",
+        "key": "season",
+        "start": "2026-09-27T12:00:00Z",
+        "end": "2026-12-27T12:00:00Z",
+    }
+    assert [(r["membershipId"], r["clears"], r["rank"]) for r in api["raids"]] == [
+        ("1", 2, 1),
+        ("2", 2, 1),
+        ("4", 1, 3),
+        ("3", 1, 3),
+    ]
+    assert api["raids"][1]["displayName"] == "xOrbitx"
+    assert {"membershipId", "displayName", "seconds", "rank"} == set(api["timePlayed"][0])
+    assert all(len(p["members"]) == 2 and p["seconds"] > 0 for p in api["pairs"])
+    assert api["partial"] is True  # no member's history has been read by an importer here
+    assert api["history"] == {"membersDone": 0, "membersTotal": 6}
+    week_api = clan.get("/api/leaderboards").json()
+    assert week_api["period"]["start"] == "2026-11-24T17:00:00Z"
+    assert [r["membershipId"] for r in week_api["raids"]] == ["1", "3"]
+    assert clan.get("/api/leaderboards?period=all").json()["period"]["start"] is None
+
+
+def test_an_unknown_season_and_a_bad_period_are_said_plainly(clan: Clan) -> None:
+    page = clan.get("/leaderboards?period=season").text
+    assert "dates are not known yet" in page and board(page, "raids") == []
+    api = clan.get("/api/leaderboards?period=season").json()
+    assert api["period"]["name"] == "This season" and api["raids"] == []
+    assert "error" in clan.get("/api/leaderboards?period=year", status=400).json()
+    clan.get("/leaderboards?period=year", status=400)
+
+
+def test_the_boards_say_when_history_is_still_being_read(clan: Clan) -> None:
+    assert "Reading history: 0 of 6 members" in clan.get("/leaderboards").text
+    with clan.log.db.session() as session:
+        for membership_id in "123456":
+            session.add(
+                HistoryImport(
+                    membership_id=membership_id,
+                    floor=None,
+                    pages={},
+                    rows=0,
+                    started_at=NOW,
+                    done_at=NOW,
+                    private=False,
+                )
+            )
+    clan.clock.advance(1)  # a new second: the page is built again
+    assert "Reading history" not in clan.get("/leaderboards").text
+    assert clan.get("/api/leaderboards").json()["partial"] is False
 
 
 # --------------------------------------------------------------------------- feed

@@ -58,8 +58,10 @@ export async function openReport(instanceId) {
   if (!dialog.open) dialog.showModal();
   const response = await fetch(`/api/activities/${encodeURIComponent(instanceId)}`);
   if (!response.ok) {
-    body.replaceChildren(h("h2", { id: "pgcr-title" }, "Report not available yet"),
-      h("p", { class: "muted" }, "Bungie publishes reports a few minutes after an activity ends."));
+    // The server says why: Bungie has none, cannot be reached now, or it is not fetched yet.
+    const problem = await response.json().catch(() => null);
+    body.replaceChildren(h("h2", { id: "pgcr-title" }, "Report not available"),
+      h("p", { class: "muted" }, problem && problem.error ? problem.error : "Try again shortly."));
     return true;
   }
   body.replaceChildren(...reportView(await response.json()).filter(Boolean));
