@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from clanactors.bungie.modes import match_name
+from clanactors.bungie.pgcr_teams import Outcome
 from clanactors.core.clock import utc_iso
 
 
@@ -47,6 +49,15 @@ class ActivityRef:
 
     def to_json(self) -> dict[str, Any]:
         return {"hash": self.hash, "name": self.name, "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A PvP instance as the feed tells it: the mode it was played in (the instance's,
+    not the map's definition) and, when the report says, how it went for the clan."""
+
+    mode: int | None
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True)
@@ -154,16 +165,21 @@ def activity_finished(
     instance_id: str,
     ended_at: datetime,
     cleared: bool,
+    match: Match | None = None,
 ) -> Event:
-    """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
+    """`activity_cleared` or `activity_ended`: one event per instance, whichever it is.
+    A PvP `match` reads as players say it: won, lost or placed, by mode and map."""
     ids = _sorted_ids(members)
     who = join_names([members[i] for i in ids])
-    # Read by players: a clear says so, anything else says it was not one.
-    text = (
-        f"{who} cleared {activity.name}"
-        if cleared
-        else f"{who} played {activity.name} (not cleared)"
-    )
+    if match is not None:
+        text = match_text(who, activity.name, match, cleared)
+    else:
+        # Read by players: a clear says so, anything else says it was not one.
+        text = (
+            f"{who} cleared {activity.name}"
+            if cleared
+            else f"{who} played {activity.name} (not cleared)"
+        )
     return Event(
         kind=Kind.ACTIVITY_CLEARED if cleared else Kind.ACTIVITY_ENDED,
         occurred_at=ended_at,
@@ -173,3 +189,15 @@ def activity_finished(
         text=text,
         dedupe_key=f"activity_finished:{instance_id}",
     )
+
+
+def match_text(who: str, activity_name: str, match: Match, cleared: bool) -> str:
+    """"Ana won Control on Midtown", "Ana placed 2nd of 6 in Rumble"; without a report to
+    say how it went, that it was played (and not completed, when it was not)."""
+    name = match_name(activity_name, match.mode)
+    result = match.outcome
+    if result is None:
+        return f"{who} completed {name}" if cleared else f"{who} played {name} (not completed)"
+    if result.place is not None:
+        return f"{who} placed {result.result} in {name}"
+    return f"{who} {'won' if result.won else 'lost'} {name}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from clanactors.sim.catalog import INVALID_HASH, ORBIT_HASH
 from clanactors.sim.people import CLASS_HASHES, CLASS_NAMES, Player, SimCharacter, SimMember, Stats
-from clanactors.sim.world import PVP, Entry, Instance, World
+from clanactors.sim.world import PVP, Entry, Instance, World, match_modes
 
 PAGE_SIZE = 50
 SENTINEL = "0001-01-01T00:00:00Z"
@@ -589,8 +589,8 @@ def pgcr_response(world: World, instance_id: str) -> dict[str, Any]:
             "referenceId": activity.hash,
             "directorActivityHash": activity.hash,
             "instanceId": instance.instance_id,
-            "mode": activity.mode,
-            "modes": list(activity.mode_types),
+            "mode": match_modes(activity)[0],
+            "modes": list(match_modes(activity)[1]),
             "isPrivate": False,
             "membershipType": 0,
         },
@@ -598,7 +598,7 @@ def pgcr_response(world: World, instance_id: str) -> dict[str, Any]:
         "teams": [
             {
                 "teamId": team,
-                "standing": stat_value(standing),
+                "standing": stat_value(standing, _display("standing", standing)),
                 "score": stat_value(score),
                 "teamName": "Alpha" if team == 16 else "Bravo",
             }
