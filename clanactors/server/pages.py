@@ -74,6 +74,13 @@ HELPERS = {
 class PageHandler(BaseHandler):
     """The base of every HTML page (CSP and headers come from BaseHandler)."""
 
+    def get_template_namespace(self) -> dict[str, Any]:
+        namespace = super().get_template_namespace()
+        # When the page was built: with JavaScript off it is a snapshot of that moment.
+        taken = self.ctx.clock.now().astimezone(UTC).replace(microsecond=0)
+        namespace["snapshot_taken"] = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return namespace
+
 
 class IndexHandler(PageHandler):
     """The front page. Rendered at most once a second, whatever changes in it: every

@@ -317,6 +317,27 @@ function addEvent(event) {
 // ------------------------------------------------------------------ live connection
 
 let retry = 1000;
+const RETRY_MOST = 8000; // back online within seconds of the server's return
+const LOST_AFTER = 1500; // a blip (a server restart) shows no banner
+
+// The connection to the server: while it is down the page says so (a banner that does
+// not move the page), timers stop and are marked paused; a fresh snapshot resumes both.
+let live = false;
+let lostTimer = null;
+function setLive(on) {
+  clearTimeout(lostTimer);
+  lostTimer = null;
+  live = on;
+  document.body.classList.toggle("conn-lost", !on);
+  const banner = $("#connection");
+  if (banner) banner.hidden = on;
+  if (on) tickTimers();
+}
+function connectionLost() {
+  if (lostTimer === null && (live || !document.body.classList.contains("conn-lost"))) {
+    lostTimer = setTimeout(() => setLive(false), LOST_AFTER);
+  }
+}
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -337,6 +358,7 @@ function connect() {
       asked = false;
       applySnapshot(frame);
       render();
+      setLive(true);
     } else if (frame.type === "patch") {
       if (asked || state.version === null) return; // a snapshot is on its way
       if (frame.version !== state.version + 1) {
@@ -351,8 +373,9 @@ function connect() {
   });
   socket.addEventListener("close", () => {
     state.version = null; // the next connection starts with a snapshot
+    connectionLost();
     setTimeout(connect, retry);
-    retry = Math.min(retry * 2, 30000);
+    retry = Math.min(retry * 2, RETRY_MOST);
   });
 }
 
@@ -368,16 +391,17 @@ document.addEventListener("click", (event) => {
 // ------------------------------------------------------------------ timers
 
 function tickTimers() {
+  if (document.body.classList.contains("conn-lost")) return; // paused: the server is away
   for (const el of $$("[data-since]")) setText(el, elapsed(el.dataset.since));
 }
 function tickRelative() {
   for (const el of $$("time[data-rel]")) setText(el, ago(el.dataset.rel));
 }
 
-const live = $("#live");
-if (live?.dataset.serverTime) setServerTime(live.dataset.serverTime);
+const livePage = $("#live");
+if (livePage?.dataset.serverTime) setServerTime(livePage.dataset.serverTime);
 tickTimers();
 tickRelative();
 setInterval(tickTimers, 1000);
 setInterval(tickRelative, 10000);
-if (live && feedList) connect();
+if (livePage && feedList) connect();
