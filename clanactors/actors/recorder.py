@@ -35,6 +35,8 @@ from clanactors.bungie.errors import (
     ThrottledError,
 )
 from clanactors.bungie.models import MODE_RAID, HistoryEntry, Pgcr, parse_pgcr
+from clanactors.bungie.modes import is_pvp
+from clanactors.bungie.pgcr_teams import report_outcome
 from clanactors.core.clock import utc_iso
 from clanactors.domain import events
 from clanactors.domain.snapshot import RecentActivity
@@ -332,9 +334,15 @@ class RecorderActor(BaseActor[RecorderMessage]):
             with self.ctx.db.session() as session:
                 store.finish(session, work.key)
             return
-        self._announce(work, pgcr, clan)
+        self._announce(work, pgcr, clan, raw)
 
-    def _announce(self, work: Work, pgcr: Pgcr | None, clan: dict[str, KnownMember]) -> None:
+    def _announce(
+        self,
+        work: Work,
+        pgcr: Pgcr | None,
+        clan: dict[str, KnownMember],
+        raw: dict[str, Any] | None = None,
+    ) -> None:
         instance_id = work.subject
         with self.ctx.db.session() as session:
             row = store.instance(session, instance_id)
@@ -349,6 +357,7 @@ class RecorderActor(BaseActor[RecorderMessage]):
             activity_hash = row.activity_hash if row is not None else pgcr.activity_hash
             ended = pgcr.period + timedelta(seconds=pgcr.duration_seconds)
             raid = pgcr.mode == MODE_RAID or MODE_RAID in pgcr.modes
+            mode, modes = pgcr.mode, pgcr.modes
         else:
             assert row is not None
             ids = readers
@@ -356,13 +365,18 @@ class RecorderActor(BaseActor[RecorderMessage]):
             activity_hash = row.activity_hash
             ended = row.period + timedelta(seconds=row.duration_seconds)
             raid = row.mode == MODE_RAID
+            mode, modes = row.mode, ()
         if not ids:
             with self.ctx.db.session() as session:
                 store.finish(session, work.key)
             return
         activity = self.ctx.names.resolve(activity_hash)  # BungieError: retried later
         names = {m: clan[m].display_name if m in clan else self._former(m) for m in ids}
-        event = events.activity_finished(names, activity, instance_id, ended, cleared)
+        match = None
+        if is_pvp(mode, modes):
+            found = report_outcome(raw, mode, ids) if raw is not None else None
+            match = events.Match(mode, found)
+        event = events.activity_finished(names, activity, instance_id, ended, cleared, match)
         self.ctx.peers.feed.tell(Record(event, done=work.key))
         self.handed[work.key] = self.ctx.clock.monotonic()
         self.ctx.peers.stats.tell(RefreshStats(tuple(sorted(ids)), raids=raid))
@@ -379,8 +393,15 @@ class RecorderActor(BaseActor[RecorderMessage]):
         now = self._now()
         with self.ctx.db.session() as session:
             rows = store.recent_instances(session, RECENT)
+            results = {}
             for row in rows:  # prefetched: a click shows the report at once
-                if store.stored_pgcr(session, row.instance.instance_id) is None:
+                raw = store.stored_pgcr(session, row.instance.instance_id)
+                if is_pvp(row.instance.mode):
+                    results[row.instance.instance_id] = events.Match(
+                        row.instance.mode,
+                        report_outcome(raw, row.instance.mode, row.members) if raw else None,
+                    )
+                if raw is None:
                     store.enqueue(
                         session,
                         PREFETCH,
@@ -398,6 +419,7 @@ class RecorderActor(BaseActor[RecorderMessage]):
                 row.instance.duration_seconds,
                 row.instance.completed,
                 row.members,
+                results.get(row.instance.instance_id),
             )
             for row in rows
         )

@@ -82,3 +82,32 @@ MODE_NAMES: dict[int, str] = {
 def mode_name(mode: int | None) -> str | None:
     """ "Raid", "Dungeon", "Crucible"...; None for no mode or one Bungie does not name."""
     return MODE_NAMES.get(mode) if mode is not None else None
+
+
+ALL_PVP = 5
+# Matches against other players: the Crucible's modes (each also lists AllPvP, 5) and Gambit.
+PVP_MODES = frozenset(
+    {5, 10, 12, 15, 19, 25, 31, 32, 37, 38, 39, 41, 42, 43, 44, 45, 48, 49, 50, 51, 52, 53}
+    | {54, 55, 56, 57, 59, 60, 61, 62, 63, 65, 68, 69, 70, 71, 72, 73, 74, 75, 80, 81, 84}
+    | {89, 90, 91}
+)
+# Matches without teams: Rumble, Private Matches Rumble, Scorched.
+FREE_FOR_ALL = frozenset({48, 57, 61})
+
+
+def is_pvp(mode: int | None, modes: tuple[int, ...] = ()) -> bool:
+    """A match against other players (Crucible or Gambit), by its mode or any of its modes."""
+    return mode in PVP_MODES or any(m in PVP_MODES for m in modes)
+
+
+def is_free_for_all(mode: int | None) -> bool:
+    return mode in FREE_FOR_ALL
+
+
+def match_name(activity_name: str, mode: int | None) -> str:
+    """A match as players name it, by mode and map: "Control on Midtown". A playlist
+    that names its mode already ("Rumble", "Countdown: Rush") stays as it is."""
+    name = mode_name(mode)
+    if not name or mode == ALL_PVP or name.lower() in activity_name.lower():
+        return activity_name
+    return f"{name} on {activity_name}"

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from clanactors.bungie.modes import match_name
+from clanactors.bungie.pgcr_teams import Outcome
 from clanactors.core.clock import utc_iso
 
 
@@ -47,6 +49,15 @@ class ActivityRef:
 
     def to_json(self) -> dict[str, Any]:
         return {"hash": self.hash, "name": self.name, "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A PvP instance as the feed tells it: the mode it was played in (the instance's,
+    not the map's definition) and, when the report says, how it went for the clan."""
+
+    mode: int | None
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True)
@@ -154,16 +165,21 @@ def activity_finished(
     instance_id: str,
     ended_at: datetime,
     cleared: bool,
+    match: Match | None = None,
 ) -> Event:
-    """`activity_cleared` or `activity_ended`: one event per instance, whichever it is."""
+    """`activity_cleared` or `activity_ended`: one event per instance, whichever it is.
+    A PvP `match` is named by mode and map, with its victory, defeat or place."""
     ids = _sorted_ids(members)
     who = join_names([members[i] for i in ids])
-    # Read by players: a clear says so, anything else says it was not one.
-    text = (
-        f"{who} cleared {activity.name}"
-        if cleared
-        else f"{who} played {activity.name} (not cleared)"
-    )
+    if match is not None:
+        text = match_text(who, activity.name, match, cleared)
+    else:
+        # Read by players: a clear says so, anything else says it was not one.
+        text = (
+            f"{who} cleared {activity.name}"
+            if cleared
+            else f"{who} played {activity.name} (not cleared)"
+        )
     return Event(
         kind=Kind.ACTIVITY_CLEARED if cleared else Kind.ACTIVITY_ENDED,
         occurred_at=ended_at,
@@ -173,3 +189,17 @@ def activity_finished(
         text=text,
         dedupe_key=f"activity_finished:{instance_id}",
     )
+
+
+def match_text(who: str, activity_name: str, match: Match, cleared: bool) -> str:
+    """"Ana cleared Control on Midtown: victory", "Ana cleared Rumble: placed 2nd of 6",
+    "Ana played Control on Midtown (not cleared): defeat": the words every finished
+    activity says (cleared, or not cleared), then how the match went when the report says."""
+    name = match_name(activity_name, match.mode)
+    said = f"{who} cleared {name}" if cleared else f"{who} played {name} (not cleared)"
+    result = match.outcome
+    if result is None:
+        return said
+    if result.place is not None:
+        return f"{said}: placed {result.result}"
+    return f"{said}: {'victory' if result.won else 'defeat'}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from clanactors.bungie.models import RosterMember
-from clanactors.domain.events import ActivityRef
+from clanactors.domain.events import ActivityRef, Match
 from clanactors.domain.stats import StatsRecord
 
 
@@ -64,6 +64,7 @@ class RecentActivity:
     duration_seconds: int
     completed: bool
     members: tuple[str, ...]
+    match: Match | None = None  # PvP: the instance's mode and how it went for the clan
 
 
 @dataclass(frozen=True)

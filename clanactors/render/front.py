@@ -66,3 +66,25 @@ def tile(stats: Json, key: str) -> str:
 def recent_detail(recent: Json, duration: str) -> str:
     count = len(recent["members"])
     return f"{count} clan member{'s' if count != 1 else ''} · {duration} · "
+
+
+def recent_title(recent: Json) -> str:
+    """A recent activity's name; a PvP match by mode and map ("Control on Midtown")."""
+    match = recent["activity"].get("match")
+    return str(match["name"]) if match else str(recent["activity"]["name"])
+
+
+def recent_mode(recent: Json) -> str:
+    match = recent["activity"].get("match")
+    return (match or recent["activity"]).get("modeName") or ""
+
+
+def recent_result(recent: Json) -> tuple[str, str]:
+    """The result badge's text and class: Victory or Defeat (a place in free-for-all)
+    for a match, Cleared or Not cleared for the rest."""
+    match = recent["activity"].get("match")
+    if match:
+        if match["result"] is None:
+            return ("Completed", "") if recent["completed"] else ("Not completed", "fail")
+        return match["result"], "ok" if match["won"] else "fail"
+    return ("Cleared", "ok") if recent["completed"] else ("Not cleared", "fail")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from clanactors.bungie.models import Pgcr
-from clanactors.bungie.modes import mode_name
-from clanactors.bungie.pgcr_teams import Team
+from clanactors.bungie.modes import is_pvp, mode_name
+from clanactors.bungie.pgcr_teams import Standing, Team, outcome
 from clanactors.core.clock import utc_iso
 from clanactors.store.queries import PlayedActivity, StoredReport
 
@@ -33,17 +33,15 @@ def kd(kills: int, deaths: int) -> float:
 
 
 def report_result(
-    pgcr: Pgcr, teams: tuple[Team, ...], team_of: dict[str, int | None], clan_ids: set[str]
+    pgcr: Pgcr, teams: tuple[Team, ...], standings: dict[str, Standing], clan_ids: set[str]
 ) -> str:
-    """The clan's result: its team's standing in PvP, else whether a clan member cleared."""
-    if teams:
-        clan_teams = {
-            team_of.get(p.membership_id) for p in pgcr.players() if p.membership_id in clan_ids
-        }
-        for team in teams:
-            if team.team_id in clan_teams:
-                return team.result
-        return f"{teams[0].name} won"
+    """The clan's result: in PvP its team's standing ("Victory", "Defeat") or in
+    free-for-all its best place ("2nd of 6"); else whether a clan member cleared."""
+    if is_pvp(pgcr.mode, pgcr.modes) or teams:
+        found = outcome(pgcr.mode, teams, standings, clan_ids)
+        if found is not None:
+            return found.result
+        return f"{teams[0].name} won" if teams else "Played"
     return "Cleared" if pgcr.cleared_by(clan_ids) else "Not cleared"
 
 
@@ -57,7 +55,8 @@ def report_json(report: StoredReport, clan_ids: set[str]) -> Json:
         "modeName": mode_name(pgcr.mode),
         "period": utc_iso(pgcr.period),
         "durationSeconds": pgcr.duration_seconds,
-        "result": report_result(pgcr, teams, team_of, clan_ids),
+        "result": report_result(pgcr, teams, standings, clan_ids),
+        "pvp": is_pvp(pgcr.mode, pgcr.modes) or bool(teams),
         "teams": [
             {
                 "teamId": t.team_id,

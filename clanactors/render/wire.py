@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clanactors.bungie.modes import mode_name
+from clanactors.bungie.modes import match_name, mode_name
 from clanactors.core.clock import utc_iso
 from clanactors.domain.snapshot import (
     ClanInfo,
@@ -75,11 +75,30 @@ def fireteam_json(fireteam: FireteamCard) -> Json:
 def recent_json(recent: RecentActivity) -> Json:
     return {
         "instanceId": recent.instance_id,
-        "activity": {**recent.activity.to_json(), "modeName": mode_name(recent.activity.mode)},
+        "activity": {
+            **recent.activity.to_json(),
+            "modeName": mode_name(recent.activity.mode),
+            "match": match_json(recent),
+        },
         "period": utc_iso(recent.period),
         "durationSeconds": recent.duration_seconds,
         "completed": recent.completed,
         "members": list(recent.members),
+    }
+
+
+def match_json(recent: RecentActivity) -> Json | None:
+    """PvP only: the match by mode and map, and how it went for the clan (null until its
+    report is stored)."""
+    match = recent.match
+    if match is None:
+        return None
+    found = match.outcome
+    return {
+        "name": match_name(recent.activity.name, match.mode),
+        "modeName": mode_name(match.mode),
+        "result": found.result if found else None,
+        "won": found.won if found else None,
     }
 
 

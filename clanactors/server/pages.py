@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from clanactors.bungie.modes import is_pvp, match_name
 from clanactors.domain.events import PRESENCE_KINDS
 from clanactors.render import front
 from clanactors.render.events import event_json
@@ -60,11 +61,25 @@ def number(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
 
-HELPERS = {"ago": ago, "clock": clock, "duration": duration, "number": number}
+HELPERS = {
+    "ago": ago,
+    "clock": clock,
+    "duration": duration,
+    "number": number,
+    "match_name": match_name,
+    "is_pvp": is_pvp,
+}
 
 
 class PageHandler(BaseHandler):
     """The base of every HTML page (CSP and headers come from BaseHandler)."""
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        namespace = super().get_template_namespace()
+        # When the page was built: with JavaScript off it is a snapshot of that moment.
+        taken = self.ctx.clock.now().astimezone(UTC).replace(microsecond=0)
+        namespace["snapshot_taken"] = taken.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return namespace
 
 
 class IndexHandler(PageHandler):
@@ -113,4 +128,7 @@ class IndexHandler(PageHandler):
             stats_ready=front.stats_ready(snapshot.stats),
             tile=lambda key: front.tile(snapshot.stats, key),
             recent_detail=lambda r: front.recent_detail(r, duration(r["durationSeconds"])),
+            recent_title=front.recent_title,
+            recent_mode=front.recent_mode,
+            recent_result=front.recent_result,
         )

@@ -40,6 +40,7 @@ KEPT = (
     "score",
     "team",  # -1: not PvP
     "standing",  # -1: not PvP
+    "teamScore",
 )
 REPORT_DAYS = 4  # past days whose reports are kept played
 
@@ -84,7 +85,7 @@ class _Packed:
             "startSeconds": 0.0,
             "timePlayedSeconds": float(kept["timePlayedSeconds"]),
             "playerCount": float(kept["playerCount"]),
-            "teamScore": 0.0,
+            "teamScore": float(kept["teamScore"]),
         }
         if pvp:
             values["team"] = float(kept["team"])

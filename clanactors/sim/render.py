@@ -22,7 +22,7 @@ from clanactors.sim.people import (
     Stats,
 )
 from clanactors.sim.seasons import SimSeason, season_at, season_of_hash
-from clanactors.sim.world import PVP, Entry, Instance, World
+from clanactors.sim.world import PVP, Entry, Instance, World, match_modes
 
 PAGE_SIZE = 50
 SENTINEL = "0001-01-01T00:00:00Z"
@@ -623,8 +623,8 @@ def pgcr_response(world: World, instance_id: str, archive: Archive | None = None
             "referenceId": activity.hash,
             "directorActivityHash": activity.hash,
             "instanceId": instance.instance_id,
-            "mode": activity.mode,
-            "modes": list(activity.mode_types),
+            "mode": match_modes(activity)[0],
+            "modes": list(match_modes(activity)[1]),
             "isPrivate": False,
             "membershipType": 0,
         },
@@ -632,7 +632,7 @@ def pgcr_response(world: World, instance_id: str, archive: Archive | None = None
         "teams": [
             {
                 "teamId": team,
-                "standing": stat_value(standing),
+                "standing": stat_value(standing, _display("standing", standing)),
                 "score": stat_value(score),
                 "teamName": "Alpha" if team == 16 else "Bravo",
             }

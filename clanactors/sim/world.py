@@ -84,6 +84,16 @@ RULES: dict[str, Rule] = {
 }
 PVP = ("crucible", "gambit")
 ALPHA, BRAVO = 16, 17
+FREE_FOR_ALL = frozenset({48, 57, 61})  # Rumble, Private Matches Rumble, Scorched: no teams
+CONTROL = 10  # a Crucible map played outside a named playlist: reported as Control
+
+
+def match_modes(activity: SimActivity) -> tuple[int, tuple[int, ...]]:
+    """The mode and modes a finished instance reports (history and PGCR): Bungie names
+    the playlist played, never the bare "AllPvP" (5) a map's definition carries."""
+    if activity.mode == 5:
+        return CONTROL, (CONTROL, 5)
+    return activity.mode, activity.mode_types
 INSTANCES_PER_DAY = 100_000  # instance ids of a day: base + day * this + a counter
 FIT_MARGIN_MINUTES = 2.0  # an activity ends at least this long before its players log off
 ACTIVE_SHARE = 0.7  # share of online time spent in activities, for lifetime stats
@@ -162,6 +172,33 @@ class Instance:
     entries: list[Entry]
     published_at: datetime
     teams: dict[int, tuple[int, float]] = field(default_factory=dict)  # team -> standing, score
+
+
+def _score_teams(entries: list[Entry]) -> dict[int, tuple[int, float]]:
+    """A team match's result as its players made it: each team scores what its players
+    scored, the higher score wins (a tie goes to Alpha by a point), and every entry's
+    `standing`, `team` and `teamScore` agree with that. Team -> (standing, score)."""
+    scores = {ALPHA: 0.0, BRAVO: 0.0}
+    for e in entries:
+        scores[e.team or ALPHA] += e.values["score"]
+    if scores[ALPHA] == scores[BRAVO]:
+        scores[ALPHA] += 1
+    winner = ALPHA if scores[ALPHA] > scores[BRAVO] else BRAVO
+    for e in entries:
+        e.standing = 0 if e.team == winner else 1
+        e.values["standing"] = float(e.standing)
+        e.values["teamScore"] = scores[e.team or ALPHA]
+    return {team: (0 if team == winner else 1, score) for team, score in scores.items()}
+
+
+def _place(entries: list[Entry]) -> None:
+    """Free-for-all: no teams; each player's `standing` is their place by score (0 first)."""
+    ranked = sorted(entries, key=lambda e: (-e.values["score"], e.player.membership_id))
+    for place, e in enumerate(ranked):
+        e.standing = place
+        e.values["standing"] = float(place)
+        e.values.pop("team", None)
+        e.values["teamScore"] = 0.0
 
 
 KINDS = frozenset({"started", "finished", "online", "offline", "joined", "left"})
@@ -559,16 +596,16 @@ class World:
         activity = play.activity
         rule = RULES[activity.category]
         pvp = activity.category in PVP
+        free_for_all = pvp and match_modes(activity)[0] in FREE_FOR_ALL
         cleared = play.cleared
         duration = int((play.ends_at - play.started_at).total_seconds())
         if pvp:
             reason = 0 if cleared else self.rng.choice((4, 1, 255))
             completed = 1.0 if reason != 255 else 0.0
-            winner = self.rng.choice((ALPHA, BRAVO))
+            self.rng.choice((ALPHA, BRAVO))  # (drawn as before: the world stays the same)
         else:
             reason = 0 if cleared else (2 if self.rng.random() < 0.7 else 255)
             completed = 1.0 if cleared else 0.0
-            winner = ALPHA
         end = play.started_at + timedelta(seconds=duration)
 
         entries: list[Entry] = []
@@ -583,16 +620,10 @@ class World:
                     player=player,
                     character=character,
                     values=self._entry_values(
-                        rule,
-                        play,
-                        duration,
-                        completed,
-                        reason,
-                        team,
-                        team == winner if pvp else cleared,
+                        rule, play, duration, completed, reason, team
                     ),
-                    standing=(0 if team == winner else 1) if pvp else 0,
-                    team=team if pvp else None,
+                    standing=0,
+                    team=team if pvp and not free_for_all else None,
                     is_member=is_member,
                 )
             )
@@ -604,12 +635,10 @@ class World:
             entries=entries,
             published_at=end + self.pgcr_delay,
         )
-        if pvp:
-            loser = BRAVO if winner == ALPHA else ALPHA
-            instance.teams = {
-                winner: (0, float(self.rng.randint(100, 150))),
-                loser: (1, float(self.rng.randint(40, 99))),
-            }
+        if free_for_all:
+            _place(entries)
+        elif pvp:
+            instance.teams = _score_teams(entries)
         self.instances[instance.instance_id] = instance
         self.counts[f"finished:{activity.category}"] += 1
         self.counts["cleared" if cleared and completed and reason == 0 else "not_cleared"] += 1
@@ -635,7 +664,6 @@ class World:
         completed: float,
         reason: int,
         team: int,
-        won: bool,
     ) -> dict[str, float]:
         minutes = duration / 60
         kills = round(minutes * self.rng.uniform(*rule.kills))
@@ -664,9 +692,9 @@ class World:
             ),
             "teamScore": 0.0,
         }
-        if play.activity.category in PVP:
+        if play.activity.category in PVP:  # team and standing: set once the scores are in
             values["team"] = float(team)
-            values["standing"] = 0.0 if won else 1.0
+            values["standing"] = 1.0
         return values
 
     def _finish_for_member(self, entry: Entry, instance: Instance, pvp: bool) -> None:
@@ -678,8 +706,8 @@ class World:
             HistoryRow(
                 instance_id=instance.instance_id,
                 activity_hash=activity.hash,
-                mode=activity.mode,
-                modes=activity.mode_types,
+                mode=match_modes(activity)[0],
+                modes=match_modes(activity)[1],
                 period=instance.period,
                 values=v,
                 is_pvp=pvp,

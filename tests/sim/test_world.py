@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 import requests
 
 from clanactors.core.clock import FakeClock
 from clanactors.sim import render
 from clanactors.sim.server import RunningSimulator, Simulator
+from clanactors.sim.timeline import chunk_of
 from clanactors.sim.world import World
 
 
@@ -148,3 +150,35 @@ def test_pgcrs_can_be_published_late(clock: FakeClock) -> None:
         assert late.json()["ErrorCode"] == 1
     finally:
         sim.stop()
+
+
+def test_the_past_is_the_day_any_world_plays() -> None:
+    """A day the archive plays (before the world's first day) holds the same rows, with
+    the same values, as a world that began earlier and played it live."""
+    from clanactors.sim.archive import Archive
+
+    start = datetime(2026, 11, 3, 18, tzinfo=UTC)
+    world = World(seed=7, clock=FakeClock(start))
+    archive = Archive(world, 1, private_members=3, hostile_names=False).start()
+    try:
+        assert archive.wait_for(archive.oldest, 60)
+        earlier = World(seed=7, clock=FakeClock(start), warmup=timedelta(days=3))
+        compared = 0
+        for member in earlier.members.values():
+            for character in member.characters:
+                live = {
+                    r.instance_id: r
+                    for r in character.history
+                    if chunk_of(r.period) == archive.oldest
+                }
+                past = {r.instance_id: r for r in archive.rows(character.character_id, 0)}
+                assert set(past) == set(live), character.character_id
+                for instance_id, row in past.items():
+                    assert row.period == live[instance_id].period
+                    assert row.activity_hash == live[instance_id].activity_hash
+                    for key, value in row.values.items():
+                        assert value == pytest.approx(live[instance_id].values[key]), key
+                    compared += 1
+        assert compared > 100
+    finally:
+        archive.stop()

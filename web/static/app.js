@@ -123,6 +123,18 @@ function tile(s, key) {
   return value.toLocaleString("en-US");
 }
 
+// front.py recent_title / recent_mode / recent_result.
+const recentTitle = (r) => (r.activity.match ? r.activity.match.name : r.activity.name);
+const recentMode = (r) => (r.activity.match || r.activity).modeName || "";
+function recentResult(r) {
+  const match = r.activity.match;
+  if (match) {
+    if (match.result === null) return r.completed ? ["Completed", ""] : ["Not completed", "fail"];
+    return [match.result, match.won ? "ok" : "fail"];
+  }
+  return r.completed ? ["Cleared", "ok"] : ["Not cleared", "fail"];
+}
+
 const recentDetail = (r) =>
   `${r.members.length} clan member${r.members.length === 1 ? "" : "s"} · ${duration(r.durationSeconds)} · `;
 
@@ -231,13 +243,14 @@ function renderRecent() {
       h("span", { class: "badges" }, h("span", { class: "badge mode" }), h("span", { class: "badge result" })),
       h("span", { class: "muted" }, h("span", { class: "detail" }), h("time", { "data-rel": "" })))),
     (el, r) => {
-      setText($(".title", el), r.activity.name);
+      setText($(".title", el), recentTitle(r));
       const mode = $(".badge.mode", el);
-      setText(mode, r.activity.modeName || "");
-      mode.hidden = !r.activity.modeName;
+      setText(mode, recentMode(r));
+      mode.hidden = !recentMode(r);
       const result = $(".badge.result", el);
-      setAttr(result, "class", `badge result ${r.completed ? "ok" : "fail"}`);
-      setText(result, r.completed ? "Cleared" : "Not cleared");
+      const [text, kind] = recentResult(r);
+      setAttr(result, "class", `badge result ${kind}`);
+      setText(result, text);
       setText($(".detail", el), recentDetail(r));
       const time = $("time", el);
       if (time.dataset.rel !== r.period) {
@@ -284,13 +297,17 @@ function render() {
 const FEED_LIMIT = 50;
 // Hidden by the stylesheet unless the "online/offline" toggle is on (front.py).
 const PRESENCE_KINDS = new Set(["member_online", "member_offline"]);
+// Crucible and Gambit modes (clanactors/bungie/modes.py PVP_MODES): a match, not a clear.
+const PVP_MODES = new Set([5, 10, 12, 15, 19, 25, 31, 32, 37, 38, 39, 41, 42, 43, 44, 45, 48, 49, 50,
+  51, 52, 53, 54, 55, 56, 57, 59, 60, 61, 62, 63, 65, 68, 69, 70, 71, 72, 73, 74, 75, 80, 81, 84, 89, 90, 91]);
 const feedList = $("#feed");
 let lastEventId = Number(feedList?.dataset.lastEvent || 0);
 
 function addEvent(event) {
   if (event.id <= lastEventId) return;
   lastEventId = event.id;
-  const item = h("li", { class: `event kind-${event.kind} fresh`, "data-event": event.id },
+  const pvp = event.activity && PVP_MODES.has(event.activity.mode) ? " pvp" : "";
+  const item = h("li", { class: `event kind-${event.kind}${pvp} fresh`, "data-event": event.id },
     h("span", { class: "text" }, event.text), relTime(event.occurredAt));
   feedList.prepend(item);
   while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
@@ -300,6 +317,27 @@ function addEvent(event) {
 // ------------------------------------------------------------------ live connection
 
 let retry = 1000;
+const RETRY_MOST = 8000; // back online within seconds of the server's return
+const LOST_AFTER = 1500; // a blip (a server restart) shows no banner
+
+// The connection to the server: while it is down the page says so (a banner that does
+// not move the page), timers stop and are marked paused; a fresh snapshot resumes both.
+let live = false;
+let lostTimer = null;
+function setLive(on) {
+  clearTimeout(lostTimer);
+  lostTimer = null;
+  live = on;
+  document.body.classList.toggle("conn-lost", !on);
+  const banner = $("#connection");
+  if (banner) banner.hidden = on;
+  if (on) tickTimers();
+}
+function connectionLost() {
+  if (lostTimer === null && (live || !document.body.classList.contains("conn-lost"))) {
+    lostTimer = setTimeout(() => setLive(false), LOST_AFTER);
+  }
+}
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -320,6 +358,7 @@ function connect() {
       asked = false;
       applySnapshot(frame);
       render();
+      setLive(true);
     } else if (frame.type === "patch") {
       if (asked || state.version === null) return; // a snapshot is on its way
       if (frame.version !== state.version + 1) {
@@ -334,8 +373,9 @@ function connect() {
   });
   socket.addEventListener("close", () => {
     state.version = null; // the next connection starts with a snapshot
+    connectionLost();
     setTimeout(connect, retry);
-    retry = Math.min(retry * 2, 30000);
+    retry = Math.min(retry * 2, RETRY_MOST);
   });
 }
 
@@ -351,16 +391,17 @@ document.addEventListener("click", (event) => {
 // ------------------------------------------------------------------ timers
 
 function tickTimers() {
+  if (document.body.classList.contains("conn-lost")) return; // paused: the server is away
   for (const el of $$("[data-since]")) setText(el, elapsed(el.dataset.since));
 }
 function tickRelative() {
   for (const el of $$("time[data-rel]")) setText(el, ago(el.dataset.rel));
 }
 
-const live = $("#live");
-if (live?.dataset.serverTime) setServerTime(live.dataset.serverTime);
+const livePage = $("#live");
+if (livePage?.dataset.serverTime) setServerTime(livePage.dataset.serverTime);
 tickTimers();
 tickRelative();
 setInterval(tickTimers, 1000);
 setInterval(tickRelative, 10000);
-if (live && feedList) connect();
+if (livePage && feedList) connect();

@@ -5,13 +5,20 @@
 import { $, h, duration, relTime } from "./dom.js";
 
 const WON = new Set(["Cleared", "Victory"]);
+const LOST = new Set(["Not cleared", "Defeat"]);
+
+// A match by mode and map, "Control on Midtown" (clanactors/bungie/modes.py match_name).
+export function matchName(activityName, mode, modeName) {
+  if (!modeName || mode === 5 || activityName.toLowerCase().includes(modeName.toLowerCase())) return activityName;
+  return `${modeName} on ${activityName}`;
+}
 
 function teamName(report, entry) {
   const team = report.teams.find((t) => t.teamId === entry.team);
   return team ? team.name : "-";
 }
 
-function playerRow(report, e, pvp) {
+function playerRow(report, e, pvp, teamed) {
   const cell = (label, value) => h("td", { "data-label": label }, value);
   const name = e.isClanMember
     ? [h("a", { href: `/members/${encodeURIComponent(e.membershipId)}` }, e.displayName), " ",
@@ -20,7 +27,8 @@ function playerRow(report, e, pvp) {
   return h("tr", { class: e.isClanMember ? "clan" : null, "data-player": e.membershipId },
     h("th", { scope: "row", "data-label": "Player" }, name),
     cell("Class", e.characterClass),
-    pvp ? [cell("Team", teamName(report, e)), cell("Score", e.score ?? 0)] : null,
+    teamed ? cell("Team", teamName(report, e)) : null,
+    pvp ? cell("Score", e.score ?? 0) : null,
     cell("Kills", e.kills), cell("Deaths", e.deaths), cell("Assists", e.assists),
     cell("K/D", (e.killsDeathsRatio ?? 0).toFixed(2)),
     cell("Time", duration(e.timePlayedSeconds)),
@@ -29,24 +37,25 @@ function playerRow(report, e, pvp) {
 
 export function reportView(report) {
   const teams = report.teams || [];
-  const pvp = teams.length > 0;
-  const columns = ["Player", "Class", ...(pvp ? ["Team", "Score"] : []),
+  const teamed = teams.length > 0;
+  const pvp = Boolean(report.pvp) || teamed;
+  const columns = ["Player", "Class", ...(teamed ? ["Team"] : []), ...(pvp ? ["Score"] : []),
     "Kills", "Deaths", "Assists", "K/D", "Time", "Completed"];
   const period = report.period || "";
   return [
-    h("h2", { id: "pgcr-title" }, report.activity.name),
+    h("h2", { id: "pgcr-title" }, pvp ? matchName(report.activity.name, report.mode, report.modeName) : report.activity.name),
     h("p", { class: "pgcr-meta" },
       report.modeName ? h("span", { class: "badge mode" }, report.modeName) : null,
-      h("span", { class: `badge ${WON.has(report.result) ? "ok" : "fail"}` }, report.result || ""),
+      h("span", { class: `badge result ${WON.has(report.result) ? "ok" : LOST.has(report.result) ? "fail" : ""}` }, report.result || ""),
       h("time", { datetime: period }, `${period.slice(0, 10)} ${period.slice(11, 16)} UTC`),
       ` · ${duration(report.durationSeconds)} · `, relTime(period)),
-    pvp ? h("ul", { class: "teams" }, teams.map((t) => h("li", { class: "team" },
+    teamed ? h("ul", { class: "teams" }, teams.map((t) => h("li", { class: `team ${t.standing === 0 ? "won" : "lost"}` },
       h("span", { class: "team-name" }, t.name), " ",
       h("span", { class: "team-score" }, t.score), " ",
-      h("span", { class: "muted" }, t.result)))) : null,
+      h("span", { class: "team-result" }, t.result)))) : null,
     h("table", { class: "pgcr-table cards" },
       h("thead", {}, h("tr", {}, columns.map((title) => h("th", { scope: "col" }, title)))),
-      h("tbody", {}, report.entries.map((e) => playerRow(report, e, pvp)))),
+      h("tbody", {}, report.entries.map((e) => playerRow(report, e, pvp, teamed)))),
   ];
 }
 
