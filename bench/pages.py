@@ -53,12 +53,17 @@ from clanactors.store.models import (
     MemberActivity,
     MemberStats,
     Pgcr,
+    Season,
 )
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MEMBERS = 1000
 INSTANCES = 25_000
 EVENTS = 100_000
+WEEKS = 12
+# --year: a 100-member clan's year of history read from before the install (about
+# 500,000 history rows), for the leaderboards' week, season and all-time counts.
+YEAR = {"MEMBERS": 100, "INSTANCES": 200_000, "EVENTS": 100_000, "WEEKS": 52}
 RANKS = ("Beginner", "Member", "Member", "Member", "Admin", "Founder")
 ACTIVITIES = (  # hash, name, mode, share
     (2122313384, "Last Wish", 4, 15),
@@ -80,7 +85,7 @@ def member_id(i: int) -> str:
 
 def fill(db: Database, now: datetime, rng: random.Random) -> dict[str, Any]:
     """A clan's 12 weeks: members, instances, their history rows and 100,000 events."""
-    start = now - timedelta(weeks=12)
+    start = now - timedelta(weeks=WEEKS)
     members = []
     for i in range(MEMBERS):
         name = f"Guardian{i // 2 if i % 50 == 0 else i}"  # some share a display name
@@ -145,6 +150,8 @@ def fill(db: Database, now: datetime, rng: random.Random) -> dict[str, Any]:
                     "deaths": rng.randint(0, 50),
                     "assists": rng.randint(0, 100),
                     "time_played_seconds": rng.randint(duration // 2, duration),
+                    "ended_at": period + timedelta(seconds=duration),
+                    "mode": mode,
                 }
             )
         ids = sorted(member_id(i) for i in who)
@@ -191,6 +198,14 @@ def fill(db: Database, now: datetime, rng: random.Random) -> dict[str, Any]:
             for at in range(0, len(rows), BATCH):
                 session.execute(insert(model), rows[at : at + BATCH])
         session.add(Pgcr(instance_id="16000000001", payload=pvp, fetched_at=now))
+        session.add(
+            Season(
+                hash=2758726583,
+                name="Season of Glass",
+                start_at=now - timedelta(days=60),
+                end_at=now + timedelta(days=31),
+            )
+        )
     busiest = Counter(p["membership_id"] for p in plays).most_common(1)[0][0]
     return {
         "members": members,
@@ -371,6 +386,7 @@ class Server:
         def clear() -> None:
             assert self.hub is not None
             self.hub.pages.builds.clear()
+            self.hub.counts.builds.clear()  # the leaderboards' counts too: a cold start
             done.set()
 
         assert self.loop is not None
@@ -444,6 +460,9 @@ def run(kind: str, database: Callable[[], Any], args: argparse.Namespace) -> Non
             "/roster inactive 30 d": "/roster?inactive=1&days=30&sort=lastOnline",
             "/roster.csv": "/roster.csv",
             "/leaderboards": "/leaderboards",
+            "/leaderboards season": "/leaderboards?period=season",
+            "/leaderboards all": "/leaderboards?period=all",
+            "/api/leaderboards all": "/api/leaderboards?period=all",
             "/feed": "/feed",
             "/feed kind+member": f"/feed?kind=activity_cleared&member={busy}",
             "/feed older page": f"/feed?before={filled['middle_event']}",
@@ -456,7 +475,10 @@ def run(kind: str, database: Callable[[], Any], args: argparse.Namespace) -> Non
             f"same size, {args.rounds} rounds, best of each\n"
         )
         print(f"{'page':<22} {'KB':>6} {'cold ms':>8} {'req/s':>8} {'bare':>8} {'ratio':>6}")
+        wanted = {n.strip() for n in args.only.split(",") if n.strip()}
         for name, path in pages.items():
+            if wanted and name not in wanted:
+                continue
             size = len(requests.get(server.url + path, timeout=60).content)
             cold = cold_ms(server, server.url + path)
             page_rates, bare_rates = [], []
@@ -480,7 +502,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--year", action="store_true", help="a 100-member clan with a year of history"
+    )
+    parser.add_argument("--only", default="", help="comma-separated page names to load")
     args = parser.parse_args()
+    if args.year:
+        globals().update(YEAR)
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
     if args.database in ("sqlite", "both"):

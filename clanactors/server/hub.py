@@ -136,7 +136,9 @@ class Hub:
         self.dropped = 0  # clients gone since memory was last given back
         self.giving_back = False
         # The front page, by the second it was built in: one build a second at most.
-        self.pages = PageCache()  # every rendered page body, the front page's too
+        self.pages: PageCache[bytes] = PageCache()  # every page body, the front page's too
+        # What slow pages count (leaderboards from a year of history), kept a minute.
+        self.counts: PageCache[Any] = PageCache(size=16)
         self.frame_cache: tuple[object, str, bytes] | None = None  # (key, frame, framed)
         # The newest event frames, so the front page has a feed while the database is down.
         self.recent_frames: deque[str] = deque(maxlen=FEED_MEMORY)

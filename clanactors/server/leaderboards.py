@@ -5,6 +5,7 @@ they played before the install included); beside Bungie's lifetime raid clears."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from clanactors.store.history import ImportProgress, progress, season_at
 from clanactors.store.reports import clears_by_member, played_together, time_played
 
 PAIRS = 10
+COUNT_FOR = 60  # seconds the counts are kept: clears change when activities end
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,36 @@ def period_argument(handler: BaseHandler) -> str:
     return key
 
 
+async def counted(handler: BaseHandler, key: str, now: datetime) -> Counted:
+    """The counts for a period, read once a minute however many pages and API calls ask
+    (a year of history takes seconds to count)."""
+    bucket = int(now.timestamp() // COUNT_FOR)
+    result: Counted = await handler.ctx.hub.counts.body(
+        ("leaderboards", key, bucket), lambda: handler.in_db(count, key, now)
+    )
+    return result
+
+
 class LeaderboardsPage(ClanPage):
     async def get(self) -> None:
         key = period_argument(self)
 
         async def build(now: datetime) -> bytes:
-            counted: Counted = await self.in_db(count, key, now)
+            found = await counted(self, key, now)
             members = self.ctx.hub.snapshot.by_id
             week = week_period(now)
             return self.page(
                 "leaderboards.html",
                 now,
-                period=counted.period,
+                period=found.period,
                 periods=PERIODS,
-                season_known=counted.season_known,
-                history=counted.history,
+                season_known=found.season_known,
+                history=found.history,
                 reset=week.start,
                 next_reset=week.end,
                 members=members,
                 hours=hours,
-                **boards(counted.boards, members),
+                **boards(found.boards, members),
             )
 
         await self.send_cached((key,), build)
@@ -91,9 +103,14 @@ class LeaderboardsPage(ClanPage):
 class LeaderboardsApi(ApiHandler):
     async def get(self) -> None:
         key = period_argument(self)
-        now = self.ctx.clock.now()
-        counted: Counted = await self.in_db(count, key, now)
-        members: dict[str, Any] = self.ctx.hub.snapshot.by_id
-        self.write_json(
-            leaderboards_json(counted.period, counted.boards, members, counted.history)
-        )
+        hub, now = self.ctx.hub, self.ctx.clock.now()
+
+        async def build() -> bytes:
+            found = await counted(self, key, now)
+            members: dict[str, Any] = hub.snapshot.by_id
+            answer = leaderboards_json(found.period, found.boards, members, found.history)
+            return json.dumps(answer, ensure_ascii=False).encode()
+
+        # Built once a second however many ask, like the pages.
+        cache_key = ("api/leaderboards", key, hub.snapshot.version, int(now.timestamp()))
+        self.write_body(await hub.pages.body(cache_key, build))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 CACHE_SIZE = 64  # distinct (page, query) bodies kept per second
+T = TypeVar("T")
 
 
-class PageCache:
+class PageCache(Generic[T]):
     """Rendered bodies by key; the hub holds the one cache every page uses. The key says
     what a body may be served for: the clan pages name the page, its query, the clan state
     version, the newest event and the second; the front page ("front", second) names the
@@ -21,9 +22,9 @@ class PageCache:
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self.builds: OrderedDict[tuple[Any, ...], asyncio.Future[bytes]] = OrderedDict()
+        self.builds: OrderedDict[tuple[Any, ...], asyncio.Future[T]] = OrderedDict()
 
-    async def body(self, key: tuple[Any, ...], build: Callable[[], Awaitable[bytes]]) -> bytes:
+    async def body(self, key: tuple[Any, ...], build: Callable[[], Awaitable[T]]) -> T:
         future = self.builds.get(key)
         if future is None:
             future = asyncio.ensure_future(build())
@@ -35,7 +36,7 @@ class PageCache:
             self.builds.move_to_end(key)
         return await asyncio.shield(future)
 
-    def _forget_failed(self, key: tuple[Any, ...], done: asyncio.Future[bytes]) -> None:
+    def _forget_failed(self, key: tuple[Any, ...], done: asyncio.Future[T]) -> None:
         failed = done.cancelled() or done.exception() is not None
         if failed and self.builds.get(key) is done:
             del self.builds[key]  # the next request tries again

@@ -163,10 +163,14 @@ class MemberActivity(Base):
     ended_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, default=lambda ctx: ctx.get_current_parameters()["period"]
     )
+    # The instance's mode (DestinyActivityModeType), kept here too: clears count from
+    # this table alone.
+    mode: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index(None, "membership_id", "period"),
         Index("ix_member_activities_ended_at", "ended_at"),
+        Index("ix_member_activities_mode_ended_at", "mode", "ended_at"),
         # The clan's week (leaderboards) and who shared an instance (played together).
         Index("ix_member_activities_period_only", "period"),
         Index("ix_member_activities_instance_id", "instance_id"),

@@ -393,6 +393,7 @@ def store_history(session: Session, membership_id: str, entries: Iterable[Histor
                 "assists": entry.assists,
                 "time_played_seconds": entry.time_played_seconds,
                 "ended_at": entry.period + timedelta(seconds=entry.duration_seconds),
+                "mode": entry.mode,
             },
             ["membership_id", "instance_id"],
         )
@@ -473,6 +474,7 @@ def store_pgcr(
                 "assists": player.assists,
                 "time_played_seconds": player.time_played_seconds,
                 "ended_at": pgcr.period + timedelta(seconds=pgcr.duration_seconds),
+                "mode": pgcr.mode,
             },
             ["membership_id", "instance_id"],
             update_columns=["character_id", "kills", "deaths", "assists", "completed"],

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from clanactors.bungie.models import MODE_DUNGEON, MODE_RAID
 from clanactors.domain.events import PRESENCE_KINDS, StoredEvent
 from clanactors.store.eventlog import row_to_event
-from clanactors.store.models import ActivityInstance, EventMember, EventRow, MemberActivity
+from clanactors.store.models import EventMember, EventRow, MemberActivity
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,15 @@ def clears_by_member(
     before this site was installed included): completed, counted by when the member's
     part ended, in [since, until) where given."""
     counts: dict[str, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+    # One table, by the (mode, ended_at) index: raids and dungeons only, in the period.
     query = (
-        select(MemberActivity.membership_id, ActivityInstance.mode, func.count())
-        .join(ActivityInstance, ActivityInstance.instance_id == MemberActivity.instance_id)
+        select(MemberActivity.membership_id, MemberActivity.mode, func.count())
         .where(
+            MemberActivity.mode.in_((MODE_RAID, MODE_DUNGEON)),
             MemberActivity.completed.is_(True),
             or_(MemberActivity.completion_reason == 0, MemberActivity.completion_reason.is_(None)),
-            ActivityInstance.mode.in_((MODE_RAID, MODE_DUNGEON)),
         )
-        .group_by(MemberActivity.membership_id, ActivityInstance.mode)
+        .group_by(MemberActivity.membership_id, MemberActivity.mode)
     )
     if since is not None:
         query = query.where(MemberActivity.ended_at >= since)

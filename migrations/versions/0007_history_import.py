@@ -42,12 +42,15 @@ def upgrade() -> None:
     op.create_index(op.f('ix_seasons_start_at'), 'seasons', ['start_at'], unique=False)
     with op.batch_alter_table('member_activities') as batch:
         batch.add_column(sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('mode', sa.Integer(), nullable=True))
         batch.create_index('ix_member_activities_ended_at', ['ended_at'], unique=False)
+        batch.create_index('ix_member_activities_mode_ended_at', ['mode', 'ended_at'], unique=False)
     _fill_ended_at()
 
 
 def _fill_ended_at() -> None:
-    """Rows stored before this revision: ended = started + the instance's duration."""
+    """Rows stored before this revision: ended = started + the instance's duration, and
+    the instance's mode."""
     bind = op.get_bind()
     mine = sa.table(
         'member_activities',
@@ -55,32 +58,42 @@ def _fill_ended_at() -> None:
         sa.column('instance_id', sa.String),
         sa.column('period', sa.DateTime(timezone=True)),
         sa.column('ended_at', sa.DateTime(timezone=True)),
+        sa.column('mode', sa.Integer),
     )
     instances = sa.table(
         'activity_instances',
         sa.column('instance_id', sa.String),
         sa.column('duration_seconds', sa.Integer),
+        sa.column('mode', sa.Integer),
     )
     while True:
         rows = bind.execute(
-            sa.select(mine.c.membership_id, mine.c.instance_id, mine.c.period, instances.c.duration_seconds)
+            sa.select(
+                mine.c.membership_id,
+                mine.c.instance_id,
+                mine.c.period,
+                instances.c.duration_seconds,
+                instances.c.mode,
+            )
             .join(instances, instances.c.instance_id == mine.c.instance_id)
             .where(mine.c.ended_at.is_(None))
             .limit(BATCH)
         ).all()
         if not rows:
             return
-        for membership_id, instance_id, period, duration in rows:
+        for membership_id, instance_id, period, duration, mode in rows:
             bind.execute(
                 mine.update()
                 .where(mine.c.membership_id == membership_id, mine.c.instance_id == instance_id)
-                .values(ended_at=period + timedelta(seconds=duration or 0))
+                .values(ended_at=period + timedelta(seconds=duration or 0), mode=mode)
             )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('member_activities') as batch:
+        batch.drop_index('ix_member_activities_mode_ended_at')
         batch.drop_index('ix_member_activities_ended_at')
+        batch.drop_column('mode')
         batch.drop_column('ended_at')
     op.drop_index(op.f('ix_seasons_start_at'), table_name='seasons')
     op.drop_table('seasons')

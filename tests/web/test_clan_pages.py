@@ -318,7 +318,7 @@ def test_the_boards_say_when_history_is_still_being_read(clan: Clan) -> None:
                     private=False,
                 )
             )
-    clan.clock.advance(1)  # a new second: the page is built again
+    clan.clock.advance(60)  # the counts are kept a minute
     assert "Reading history" not in clan.get("/leaderboards").text
     assert clan.get("/api/leaderboards").json()["partial"] is False
 
@@ -446,12 +446,19 @@ def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> No
     assert heat.count("<td") == 7 * 24
     hot = re.findall(r'<td class="heat-([1-4])" title="(\w+) (\d\d):00', heat)
     assert {(day, hour) for _, day, hour in hot} == {
+        # Three evenings online, 20:00-22:00, from her online/offline events ...
         ("Mon", "20"),
         ("Mon", "21"),
         ("Tue", "20"),
         ("Tue", "21"),
         ("Wed", "20"),
         ("Wed", "21"),
+        # ... and the activities in her history: the raids around Tuesday's reset, the
+        # Control game (Thu 08:50) and the PvP report's match (Thu 11:00).
+        ("Tue", "16"),
+        ("Tue", "17"),
+        ("Thu", "08"),
+        ("Thu", "11"),
     }
     assert re.search(r'data-clears="week">1<', html)
     assert re.search(r'data-clears="seen">2<', html)
