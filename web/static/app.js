@@ -8,6 +8,7 @@
 
 import { $, $$, h, ago, duration, elapsed, relTime, setServerTime } from "./dom.js";
 import { openReport } from "./pgcr.js";
+import { glide } from "./glide.js";
 
 // ------------------------------------------------------------------ state
 
@@ -283,13 +284,18 @@ function renderHeader() {
   }
 }
 
+// What glides when the lists change (glide.js): the panels and each list's rows.
+const GLIDES = "#live > .panel, #live .panel > *, #fireteams > *, #solo > *, #idle > *, #recent > *, #offline > *, #feed > *";
+
 function render() {
   const shared = twins();
-  renderHeader();
-  renderOnline(shared);
-  renderOffline(shared);
-  renderStats();
-  renderRecent();
+  glide(GLIDES, () => {
+    renderHeader();
+    renderOnline(shared);
+    renderOffline(shared);
+    renderStats();
+    renderRecent();
+  });
 }
 
 // ------------------------------------------------------------------ feed
@@ -309,8 +315,10 @@ function addEvent(event) {
   const pvp = event.activity && PVP_MODES.has(event.activity.mode) ? " pvp" : "";
   const item = h("li", { class: `event kind-${event.kind}${pvp} fresh`, "data-event": event.id },
     h("span", { class: "text" }, event.text), relTime(event.occurredAt));
-  feedList.prepend(item);
-  while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
+  glide(GLIDES, () => {
+    feedList.prepend(item);
+    while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
+  });
   if (!PRESENCE_KINDS.has(event.kind)) $("#feed-empty").hidden = true;
 }
 
