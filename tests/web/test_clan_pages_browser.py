@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clanactors.bungie.models import parse_pgcr
 from clanactors.core.clock import FakeClock
 from clanactors.store.db import Database, migrate
+from clanactors.store.recording import store_pgcr
 from tests.conftest import IN_CI
+from tests.pages_data import pvp_payload
+from tests.web.axe import serious_violations
 from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, csp_violations
 from tests.web.site import Site, serve
 from tests.web.test_clan_pages import NOW, PVP_ID, seed
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
+BIG_ID = "7777000012"  # a twelve-player match: a report longer than a phone's screen
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +41,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     migrate(url)
     db = Database(url)
     log, _ids = seed(db)
+    players = [("1", "Ana", 16, 20, 5)] + [
+        (str(9000 + i), f"Guardian {i}", 16 if i % 2 else 17, i, 3) for i in range(11)
+    ]
+    payload = pvp_payload(BIG_ID, NOW - timedelta(minutes=30), players)
+    with db.session() as session:
+        store_pgcr(session, parse_pgcr(payload), payload, {"1"}, True, NOW)
     with serve(db, log.state(), FakeClock(NOW)) as running:
         yield running
     db.dispose()
@@ -164,6 +176,52 @@ def test_pgcr_dialog_cards(site: Site, screen: Page) -> None:
     assert_cards(screen, "dialog#pgcr")
     assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
     settle(screen, "pgcr-dialog")
+
+
+def test_pgcr_dialog_on_a_phone(site: Site, screen: Page) -> None:
+    """A long report in the dialog: the close control stays in reach however far it is
+    scrolled, a tap outside and the Back button close it, and it links to its own page."""
+    screen.goto(f"{site.url}/members/1")
+    report = screen.locator(f'a.recent-item[data-instance="{BIG_ID}"]')
+    dialog = screen.locator("dialog#pgcr")
+    close = dialog.locator("button.close")
+    height = screen.viewport_size["height"]  # type: ignore[index]
+
+    report.click()
+    expect(dialog.locator("table.pgcr-table tbody tr")).to_have_count(12)
+    assert dialog.evaluate("d => d.scrollHeight > d.clientHeight")  # it does scroll
+    expect(dialog.locator("#pgcr-page")).to_have_attribute("href", f"/activities/{BIG_ID}")
+    dialog.evaluate("d => { d.scrollTop = d.scrollHeight; }")
+    expect(dialog.locator("table.pgcr-table tbody tr").last).to_be_in_viewport()
+    box = close.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    assert close.evaluate(  # on top, not under the rows scrolled beneath it
+        "b => { const r = b.getBoundingClientRect();"
+        " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b; }"
+    )
+    assert serious_violations(screen) == []
+    settle(screen, "pgcr-dialog-long")
+    close.click()
+    expect(dialog).to_be_hidden()
+
+    # A tap outside the dialog (on its backdrop) closes it, and the page stays.
+    report.click()
+    expect(dialog).to_be_visible()
+    if screen.label == "phone":  # type: ignore[attr-defined]
+        screen.touchscreen.tap(3, 3)
+    else:
+        screen.mouse.click(5, 5)
+    expect(dialog).to_be_hidden()
+    assert screen.url.endswith("/members/1")
+
+    # Back closes it, and the page stays; a second Back leaves as it always did.
+    report.click()
+    expect(dialog).to_be_visible()
+    screen.go_back()
+    expect(dialog).to_be_hidden()
+    assert screen.url.endswith("/members/1")
+    # Closing by other means took its history entry away: no Back is spent on nothing.
+    assert screen.evaluate("history.state") is None
 
 
 def test_feed(site: Site, screen: Page) -> None:
