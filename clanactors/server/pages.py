@@ -11,6 +11,7 @@ from clanactors.bungie.modes import is_pvp, match_name
 from clanactors.domain.events import PRESENCE_KINDS
 from clanactors.render import front
 from clanactors.render.events import event_json
+from clanactors.render.roster_view import days_text
 from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.server.hub import server_time
 from clanactors.store.eventlog import EventFilter, find_events
@@ -66,6 +67,7 @@ HELPERS = {
     "clock": clock,
     "duration": duration,
     "number": number,
+    "days_text": days_text,
     "match_name": match_name,
     "is_pvp": is_pvp,
 }

@@ -105,7 +105,7 @@ def test_roster_lists_everyone_with_codes_and_private_marker(clan: Clan) -> None
     # Two members share a display name: each shows its #code.
     assert '<span class="code">#0002</span>' in html and '<span class="code">#0003</span>' in html
     row3 = html.split('<tr data-member="3">')[1].split("</tr>")[0]
-    assert "private" in row3 and "Admin" in row3 and "45 days ago" in row3
+    assert "private" in row3 and "Admin" in row3 and "45 days" in row3
     assert "online now" in html.split('<tr data-member="1">')[1].split("</tr>")[0]
 
 
@@ -135,15 +135,8 @@ def test_roster_filters_by_rank_name_and_inactivity(clan: Clan) -> None:
     assert members_in_order(clan.get("/roster?q=XORBIT").text, "roster") == ["2", "3"]
     assert members_in_order(clan.get("/roster?q=xorbitx%230003").text, "roster") == ["3"]
     inactive = clan.get("/roster?inactive=1").text  # default: 30 days
-    assert members_in_order(inactive, "roster") == ["6", "3"]
+    assert members_in_order(inactive, "roster") == ["6", "3"]  # never seen, then 45 days
     assert "offline for at least 30 days" in inactive
-    assert members_in_order(clan.get("/roster?inactive=1&days=2").text, "roster") == [
-        "5",
-        "4",
-        "6",
-        "2",
-        "3",
-    ]
     assert members_in_order(clan.get("/roster?inactive=1&days=4&rank=Member").text, "roster") == [
         "4"
     ]
@@ -194,6 +187,29 @@ def test_roster_csv_has_the_same_rows_and_no_formulas(clan: Clan) -> None:
     assert by_id["5"]["Display name"] == HOSTILE  # CSV is not HTML: kept as it is
     filtered = clan.get("/roster.csv?inactive=1&sort=name&order=desc").text
     assert [r["Membership id"] for r in csv.DictReader(io.StringIO(filtered))] == ["3", "6"]
+
+
+def test_the_purge_view_is_one_control_sorted_by_days_away(clan: Clan) -> None:
+    # `days` alone filters (no checkbox to forget), longest away first, in day counts.
+    html = clan.get("/roster?days=2").text
+    assert members_in_order(html, "roster") == ["6", "3", "4", "5", "2"]
+    assert "offline for at least 2 days" in html
+    assert 'aria-sort="descending"' in html.split('data-sort="away"')[0].rsplit("<th", 1)[1]
+    row3 = html.split('<tr data-member="3">')[1].split("</tr>")[0]
+    assert '<span class="away">45 days</span>' in row3 and "2026-10-12" in row3
+    assert "never seen" in html.split('<tr data-member="6">')[1].split("</tr>")[0]
+    assert 'name="inactive"' not in html  # one control: the days field
+    assert members_in_order(clan.get("/roster?days=2&order=asc").text, "roster")[0] == "2"
+    # Without a days value nobody is filtered out, and the order is by name as before.
+    assert members_in_order(clan.get("/roster?days=").text, "roster") == [
+        "5", "4", "1", "6", "2", "3"
+    ]  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(clan.get("/roster.csv?days=2").text)))
+    assert [(r["Membership id"], r["daysOffline"]) for r in rows] == [
+        ("6", ""), ("3", "45"), ("4", "5"), ("5", "3"), ("2", "2")
+    ]  # fmt: skip
+    everyone = csv.DictReader(io.StringIO(clan.get("/roster.csv").text))
+    assert {r["Membership id"]: r["daysOffline"] for r in everyone}["1"] == "0"  # online
 
 
 # ------------------------------------------------------------------- leaderboards

@@ -113,14 +113,32 @@ def test_roster_sorts_and_filters(site: Site, screen: Page) -> None:
     expect(screen.locator("#roster-count")).to_contain_text("3 of 6 members")
     assert order(screen) == ["2", "4", "5"]  # still by raid clears
     screen.goto(f"{site.url}/roster")
-    screen.locator("input[name=inactive]").check()
-    screen.locator("form.filters button[type=submit]").click()
-    assert order(screen) == ["6", "3"]
     # A card per member on a phone, a table row on a desktop.
     display = screen.locator("#roster tbody tr").first.evaluate("r => getComputedStyle(r).display")
     assert display == ("grid" if phone else "table-row")
     screen.goto(f"{site.url}/roster")
     settle(screen, "roster")
+
+
+def test_purge_view(site: Site, screen: Page) -> None:
+    """One control (days away), longest away first, day counts, dates whole on one line."""
+    screen.goto(f"{site.url}/roster")
+    screen.locator("input[name=days]").fill("2")
+    screen.locator("form.filters button[type=submit]").click()
+    assert order(screen) == ["6", "3", "4", "5", "2"]
+    expect(screen.locator("#roster-count")).to_contain_text("offline for at least 2 days")
+    away = screen.locator('#roster tr[data-member="3"] td[data-label="Days away"]')
+    expect(away.locator(".away")).to_have_text("45 days")
+    # No date breaks in the middle ("2025-10-" / "12"): each is one line box.
+    lines = screen.locator("#roster time").evaluate_all(
+        "ts => ts.map(t => t.getClientRects().length)"
+    )
+    assert lines and set(lines) == {1}, lines
+    expect(screen.locator("#roster-count a[download]")).to_have_attribute(
+        "href", _contains("days=2")
+    )
+    assert serious_violations(screen) == []
+    settle(screen, "roster-purge")
 
 
 def test_leaderboards(site: Site, screen: Page) -> None:
@@ -234,6 +252,12 @@ def test_feed(site: Site, screen: Page) -> None:
         "href", _starts("/activities/")
     )
     settle(screen, "feed")
+
+
+def _contains(text: str) -> Any:
+    import re
+
+    return re.compile(re.escape(text))
 
 
 def _starts(prefix: str) -> Any:
