@@ -94,6 +94,4 @@ class LeaderboardsApi(ApiHandler):
         now = self.ctx.clock.now()
         counted: Counted = await self.in_db(count, key, now)
         members: dict[str, Any] = self.ctx.hub.snapshot.by_id
-        self.write_json(
-            leaderboards_json(counted.period, counted.boards, members, counted.history)
-        )
+        self.write_json(leaderboards_json(counted.period, counted.boards, members, counted.history))
