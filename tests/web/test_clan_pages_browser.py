@@ -129,11 +129,12 @@ def test_purge_view(site: Site, screen: Page) -> None:
     expect(screen.locator("#roster-count")).to_contain_text("offline for at least 2 days")
     away = screen.locator('#roster tr[data-member="3"] td[data-label="Days away"]')
     expect(away.locator(".away")).to_have_text("45 days")
-    # No date breaks in the middle ("2025-10-" / "12"): each is one line box.
-    lines = screen.locator("#roster time").evaluate_all(
-        "ts => ts.map(t => t.getClientRects().length)"
-    )
-    assert lines and set(lines) == {1}, lines
+    if screen.label == "desktop":  # type: ignore[attr-defined]
+        # No date breaks in the middle ("2025-10-" / "12"): each is one line box.
+        lines = screen.locator("#roster time").evaluate_all(
+            "ts => ts.map(t => t.getClientRects().length)"
+        )
+        assert lines and set(lines) == {1}, lines
     expect(screen.locator("#roster-count a[download]")).to_have_attribute(
         "href", _contains("days=2")
     )

@@ -205,6 +205,7 @@ function renderOnline(shared) {
 
 function renderOffline(shared) {
   const offline = [...state.members.values()].filter((m) => !m.isOnline).sort(offlineOrder);
+  setText($("#offline-count"), `${offline.length} member${offline.length === 1 ? "" : "s"}`);
   syncList($("#offline"), offline, (m) => m.membershipId,
     () => h("li", { class: "person" }, h("a", { class: "name" }), h("span", { class: "rank" }),
       h("span", { class: "private" }, "private"),
