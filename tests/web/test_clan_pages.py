@@ -258,7 +258,21 @@ def test_leaderboards_after_the_next_reset_show_an_empty_week(clan: Clan) -> Non
 
 def test_leaderboards_one_second_before_the_reset_still_count_the_week(clan: Clan) -> None:
     clan.clock.advance((RESET + timedelta(days=7) - NOW).total_seconds() - 1)
-    assert board(clan.get("/leaderboards").text, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+    html = clan.get("/leaderboards").text
+    assert board(html, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+    assert ">1 min</time>" in html
+
+
+@pytest.mark.parametrize("period", ["week", "season", "all"])
+def test_leaderboards_count_down_to_the_weekly_reset(clan: Clan, period: str) -> None:
+    # Thursday 12:00 UTC: the reset is on Tuesday at 17:00, 5 days and 5 hours away.
+    html = clan.get(f"/leaderboards?period={period}").text
+    countdown = html.split('id="reset-countdown"', 1)[1].split("</time>", 1)[0]
+    assert countdown.endswith(">5 d 5 h")
+    assert 'data-until="2026-12-01T17:00:00Z"' in countdown
+    assert 'data-now="2026-11-26T12:00:00Z"' in countdown
+    clan.clock.advance(5 * 86400 + 4 * 3600 + 60 * 60 - 12 * 60)  # Tuesday 16:48
+    assert ">12 min</time>" in clan.get(f"/leaderboards?period={period}").text
 
 
 def test_history_from_before_the_install_counts_in_season_and_all_time(clan: Clan) -> None:

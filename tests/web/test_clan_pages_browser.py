@@ -143,6 +143,21 @@ def test_purge_view(site: Site, screen: Page) -> None:
 
 
 def test_leaderboards(site: Site, screen: Page) -> None:
+    screen.clock.install()  # the page's timers run on a clock the test moves
+    screen.goto(f"{site.url}/leaderboards")
+    countdown = screen.locator("#reset-countdown")
+    expect(countdown).to_have_text("5 d 5 h")  # Thursday 12:00 to Tuesday 17:00 UTC
+    screen.clock.run_for("00:30:00")  # half an hour later in the browser: it counts down
+    expect(countdown).to_have_text("5 d 4 h")
+    # Every board is as tall as what it holds: none stretched to a neighbour's height.
+    for period in ("week", "season", "all"):
+        screen.goto(f"{site.url}/leaderboards?period={period}")
+        slack = screen.locator(".boards > .board").evaluate_all(
+            "panels => panels.map(p => { const last = p.lastElementChild.getBoundingClientRect();"
+            " return Math.round(p.getBoundingClientRect().bottom - last.bottom); })"
+        )
+        assert slack and max(slack) < 40, (period, slack)
+    assert serious_violations(screen) == []
     screen.goto(f"{site.url}/leaderboards")
     raids = screen.locator("#raids .ranks li")
     expect(raids).to_have_count(2)
