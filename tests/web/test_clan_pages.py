@@ -474,8 +474,15 @@ def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> No
     assert re.findall(r"<td[^>]*>([^<]+)</td>", row2) == ["-", "50 min"]  # before the reset
     heat = html.split('id="heatmap"', 1)[1].split("</table>", 1)[0]
     assert heat.count("<td") == 7 * 24
-    hot = re.findall(r'<td class="heat-([1-4])" title="(\w+) (\d\d):00', heat)
+    hot = re.findall(r'<td class="heat-([1-4])" data-share="\d+" title="(\w+) (\d\d):00', heat)
+    # Online sessions (20:00-22:00 three evenings) and, since history counts too, the hours
+    # of her activities: the two raids either side of Tuesday's 17:00 reset, the Control
+    # game that ended at 09:00 and the match stored at 11:00 on Thursday.
     assert {(day, hour) for _, day, hour in hot} == {
+        ("Tue", "16"),
+        ("Tue", "17"),
+        ("Thu", "08"),
+        ("Thu", "11"),
         ("Mon", "20"),
         ("Mon", "21"),
         ("Tue", "20"),

@@ -167,15 +167,77 @@ def test_leaderboards(site: Site, screen: Page) -> None:
     settle(screen, "leaderboards")
 
 
+def hot_cells(page: Page) -> set[tuple[str, int]]:
+    return {
+        (cell["day"], cell["hour"])
+        for cell in page.locator("#heatmap tbody td").evaluate_all(
+            "tds => tds.map((td, i) => ({day: td.parentElement.firstElementChild.textContent,"
+            " hour: i % 24, hot: !td.classList.contains('heat-0')})).filter(c => c.hot)"
+        )
+    }
+
+
 def test_member_heatmap(site: Site, screen: Page) -> None:
     screen.goto(f"{site.url}/members/1")
     heat = screen.locator("#heatmap")
     expect(heat).to_be_visible()
     assert heat.locator("tbody tr").count() == 7
-    assert heat.locator("td.heat-1, td.heat-2, td.heat-3, td.heat-4").count() == 6
+    assert heat.locator("td.heat-1, td.heat-2, td.heat-3, td.heat-4").count() == 10
     box = heat.bounding_box()
     assert box is not None and box["width"] <= screen.viewport_size["width"]  # type: ignore[index]
+    # Every shade of an hour online stands out from the panel (3:1, WCAG non-text contrast).
+    ratios = screen.evaluate(CONTRAST)
+    assert min(ratios) >= 3, ratios
+    assert serious_violations(screen) == []
     settle(screen, "member")
+
+
+# The contrast of each heat level's colour against the panel's background.
+CONTRAST = """() => {
+  const lum = (css) => {
+    const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const panel = lum(getComputedStyle(document.querySelector(".panel")).backgroundColor);
+  return [1, 2, 3, 4].map((level) => {
+    const cell = document.querySelector(`.heat-legend .heat-${level}`);
+    const l = lum(getComputedStyle(cell).backgroundColor);
+    return (Math.max(l, panel) + 0.05) / (Math.min(l, panel) + 0.05);
+  });
+}"""
+
+
+@pytest.mark.parametrize("label", list(WIDTHS))
+def test_heatmap_in_the_viewers_time_zone(site: Site, browser: Browser, label: str) -> None:
+    width, height = WIDTHS[label]
+    utc_hot = {("Mon", 20), ("Mon", 21), ("Tue", 20), ("Tue", 21), ("Wed", 20), ("Wed", 21),
+               ("Tue", 16), ("Tue", 17), ("Thu", 8), ("Thu", 11)}  # fmt: skip
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    tokyo = {(days[(days.index(d) + (h + 9) // 24) % 7], (h + 9) % 24) for d, h in utc_hot}
+    for zone, js, expected, label_text in (
+        ("Asia/Tokyo", True, tokyo, "your time: Asia/Tokyo, UTC+9"),
+        ("Asia/Tokyo", False, utc_hot, "UTC"),  # without JavaScript: UTC, and it says so
+    ):
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            timezone_id=zone,
+            java_script_enabled=js,
+        )
+        page = context.new_page()
+        page.add_init_script(COLLECT_CSP_VIOLATIONS)
+        try:
+            page.goto(f"{site.url}/members/1")
+            expect(page.locator("#heatmap-zone")).to_have_text(label_text)
+            assert hot_cells(page) == expected
+            if js:
+                title = page.locator("#heatmap tbody tr").nth(1).locator("td").nth(5)
+                expect(title).to_have_attribute("title", _contains("Tue 05:00 your time"))
+                assert page.evaluate("window.__csp") == []
+        finally:
+            context.close()
 
 
 def assert_cards(page: Page, scope: str) -> None:
