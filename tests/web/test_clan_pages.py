@@ -17,6 +17,8 @@ import requests
 
 from clanactors.bungie.models import parse_pgcr
 from clanactors.core.clock import FakeClock
+from clanactors.domain.events import KINDS
+from clanactors.server.pages import count
 from clanactors.store.db import Database, migrate
 from clanactors.store.models import ActivityDefinition, HistoryImport, Season
 from clanactors.store.recording import store_pgcr
@@ -422,14 +424,15 @@ def atom(text: bytes) -> ET.Element:
 
 
 def test_atom_holds_the_newest_50_with_stable_ids(clan: Clan) -> None:
-    answer = clan.get("/feed.atom")
+    everything = "/feed.atom?kinds=" + ",".join(KINDS)  # presence included: more than 50
+    answer = clan.get(everything)
     assert answer.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     feed = atom(answer.content)
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 50
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert len(set(ids)) == 50 and all(i and i.startswith("tag:clanactors,") for i in ids)
-    again = atom(clan.get("/feed.atom").content).findall(f"{ATOM}entry")
+    again = atom(clan.get(everything).content).findall(f"{ATOM}entry")
     assert ids == [e.findtext(f"{ATOM}id") for e in again]
     assert feed.findtext(f"{ATOM}title") == "Test Clan · clan feed"
     links = [e.find(f"{ATOM}link").get("href") for e in entries]  # type: ignore[union-attr]
@@ -437,6 +440,20 @@ def test_atom_holds_the_newest_50_with_stable_ids(clan: Clan) -> None:
     clears = atom(clan.get("/feed.atom?kind=activity_cleared").content)
     hrefs = {e.find(f"{ATOM}link").get("href") for e in clears.findall(f"{ATOM}entry")}  # type: ignore[union-attr]
     assert f"/activities/{clan.ids['after_reset']}" in hrefs
+
+
+def test_atom_leaves_out_online_and_offline_unless_asked(clan: Clan) -> None:
+    def titles(path: str) -> list[str]:
+        entries = atom(clan.get(path).content).findall(f"{ATOM}entry")
+        return [e.findtext(f"{ATOM}title") or "" for e in entries]
+
+    news = titles("/feed.atom")
+    assert news and not any(t.endswith(("came online", "went offline")) for t in news)
+    assert len(news) == 4  # the clears and the match: nothing else happened but presence
+    asked = titles("/feed.atom?kinds=member_online")
+    assert asked and all(t.endswith("came online") for t in asked)
+    assert any(t.endswith("went offline") for t in titles("/feed.atom?kind=member_offline"))
+    clan.get("/feed.atom?kinds=member_online,bogus", 400)
 
 
 def test_atom_links_are_absolute_with_a_public_url(clan: Clan, sqlite_url: str) -> None:
@@ -452,7 +469,8 @@ def test_atom_keeps_hostile_names_as_text(clan: Clan) -> None:
     feed = atom(clan.get("/feed.atom?kind=activity_cleared").content)
     titles = [e.findtext(f"{ATOM}title") or "" for e in feed.findall(f"{ATOM}entry")]
     assert any(HOSTILE in t for t in titles)  # escaped in the XML, the same text parsed
-    bell = atom(clan.get("/feed.atom?member=6").content).findall(f"{ATOM}entry")
+    presence = "kinds=member_online,member_offline"
+    bell = atom(clan.get(f"/feed.atom?member=6&{presence}").content).findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in bell] == [
         "Bell\ufffdRinger went offline",
         "Bell\ufffdRinger came online",
@@ -460,6 +478,27 @@ def test_atom_keeps_hostile_names_as_text(clan: Clan) -> None:
 
 
 # -------------------------------------------------------------- member and PGCR
+
+
+def test_counts_and_their_nouns_agree(clan: Clan) -> None:
+    assert (count(1, "death"), count(2, "death"), count(0, "kill")) == (
+        "1 death", "2 deaths", "0 kills"
+    )  # fmt: skip
+    html = clan.get("/members/1").text
+    lines = re.findall(r"(\d+) (kills?) · (\d+) (deaths?) · ", html)
+    assert lines
+    for kills, kill_word, deaths, death_word in lines:
+        assert (kill_word == "kill") == (kills == "1") and (death_word == "death") == (
+            deaths == "1"
+        )
+
+
+def test_error_pages_have_the_sites_header_and_navigation(clan: Clan) -> None:
+    for path in ("/members/404404404", "/nothing/here", "/roster?sort=bogus"):
+        html = requests.get(clan.site.url + path, timeout=10).text
+        assert '<nav class="site-nav"' in html and 'href="/leaderboards"' in html, path
+        assert "Test Clan" in html.split("</header>", 1)[0]
+    assert requests.get(clan.site.url + "/api/nothing", timeout=10).json()["error"]
 
 
 def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> None:

@@ -329,7 +329,43 @@ def test_feed(site: Site, screen: Page) -> None:
     expect(screen.locator("#history .event a").first).to_have_attribute(
         "href", _starts("/activities/")
     )
+    # When each happened is on the page, not only in a tooltip a phone cannot show.
+    first = screen.locator("#history .event time").first
+    expect(first.locator(".exact")).to_be_visible()
+    expect(first.locator(".exact")).to_have_text(_starts("2026-11-"))
+    expect(first.locator(".ago")).to_be_visible()
+    assert serious_violations(screen) == []
     settle(screen, "feed")
+
+
+def test_error_pages_keep_the_header_and_navigation(site: Site, screen: Page) -> None:
+    answer = screen.goto(f"{site.url}/members/404404404")
+    assert answer is not None and answer.status == 404
+    expect(screen.locator("header.site h1")).to_have_text("Test Clan")
+    expect(screen.locator("nav.site-nav a")).to_have_count(4)
+    expect(screen.locator("main .error-page h2")).to_have_text("404")
+    answer = screen.goto(f"{site.url}/no/such/page")
+    assert answer is not None and answer.status == 404
+    expect(screen.locator("nav.site-nav a[href='/roster']")).to_be_visible()
+    assert serious_violations(screen) == []
+    settle(screen, "error")
+
+
+def test_the_online_offline_toggle_is_remembered(site: Site, screen: Page) -> None:
+    screen.goto(site.url)
+    toggle = screen.locator("#show-presence")
+    presence = screen.locator("#feed .event.kind-member_online")
+    expect(toggle).not_to_be_checked()
+    expect(presence.first).to_be_hidden()
+    toggle.check()
+    expect(presence.first).to_be_visible()
+    screen.reload()
+    expect(toggle).to_be_checked()  # remembered in this browser
+    expect(presence.first).to_be_visible()
+    toggle.uncheck()
+    screen.reload()
+    expect(toggle).not_to_be_checked()
+    expect(presence.first).to_be_hidden()
 
 
 def _contains(text: str) -> Any:

@@ -308,6 +308,19 @@ const PRESENCE_KINDS = new Set(["member_online", "member_offline"]);
 const PVP_MODES = new Set([5, 10, 12, 15, 19, 25, 31, 32, 37, 38, 39, 41, 42, 43, 44, 45, 48, 49, 50,
   51, 52, 53, 54, 55, 56, 57, 59, 60, 61, 62, 63, 65, 68, 69, 70, 71, 72, 73, 74, 75, 80, 81, 84, 89, 90, 91]);
 const feedList = $("#feed");
+
+// The "online/offline" toggle is remembered in this browser (the stylesheet does the
+// showing and hiding, so without JavaScript it still works, unremembered).
+const PRESENCE_KEY = "clanactors.showPresence";
+const presenceToggle = $("#show-presence");
+if (presenceToggle) {
+  try {
+    presenceToggle.checked = localStorage.getItem(PRESENCE_KEY) === "1";
+    presenceToggle.addEventListener("change", () => {
+      localStorage.setItem(PRESENCE_KEY, presenceToggle.checked ? "1" : "0");
+    });
+  } catch { /* storage refused (a private window): the toggle still works */ }
+}
 let lastEventId = Number(feedList?.dataset.lastEvent || 0);
 
 function addEvent(event) {
