@@ -39,6 +39,7 @@ from clanactors.bungie.modes import is_pvp
 from clanactors.bungie.pgcr_teams import report_outcome
 from clanactors.core.clock import utc_iso
 from clanactors.domain import events
+from clanactors.domain.recent import steady
 from clanactors.domain.snapshot import RecentActivity
 from clanactors.runtime.scheduler import Timer
 from clanactors.store import recording as store
@@ -74,6 +75,7 @@ class RecorderActor(BaseActor[RecorderMessage]):
         super().__init__(ctx)
         self.handed: dict[str, float] = {}  # work key -> when it went to the feed
         self.timer: Timer | None = None
+        self.recent: tuple[RecentActivity, ...] = ()  # as last told to the view
 
     def started(self) -> None:
         self._publish_recent()
@@ -423,7 +425,8 @@ class RecorderActor(BaseActor[RecorderMessage]):
             )
             for row in rows
         )
-        self.ctx.peers.view.tell(ViewRecent(recent))
+        self.recent = steady(self.recent, recent)
+        self.ctx.peers.view.tell(ViewRecent(self.recent))
 
 
 def _news(entry: HistoryEntry, horizon: datetime | None) -> bool:

@@ -192,7 +192,7 @@ def activity_finished(
 
 
 def match_text(who: str, activity_name: str, match: Match, cleared: bool) -> str:
-    """"Ana cleared Control on Midtown: victory", "Ana cleared Rumble: placed 2nd of 6",
+    """ "Ana cleared Control on Midtown: victory", "Ana cleared Rumble: placed 2nd of 6",
     "Ana played Control on Midtown (not cleared): defeat": the words every finished
     activity says (cleared, or not cleared), then how the match went when the report says."""
     name = match_name(activity_name, match.mode)

@@ -108,7 +108,6 @@ def _webhooks(name: str, raw: str) -> tuple[str, ...]:
 
 def _kinds(name: str, raw: str) -> tuple[str, ...]:
 
-
     kinds = []
     for item in raw.split(","):
         item = item.strip()

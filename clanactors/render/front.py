@@ -4,6 +4,7 @@ by web/static/app.js on live updates, which mirrors these functions."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from clanactors.render.wire import ClanState
@@ -88,3 +89,25 @@ def recent_result(recent: Json) -> tuple[str, str]:
             return ("Completed", "") if recent["completed"] else ("Not completed", "fail")
         return match["result"], "ok" if match["won"] else "fail"
     return ("Cleared", "ok") if recent["completed"] else ("Not cleared", "fail")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def ago(text: str | None, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', '2 days ago'."""
+    moment = parse_iso(text)
+    if moment is None:
+        return "never"
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)} h ago"
+    days = round(seconds / 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago" if days < 60 else moment.strftime("%b %Y")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from clanactors.core.clock import utc_iso
@@ -32,6 +33,18 @@ class AllTime:
     raids_seen: int
     dungeons_seen: int
     raids_lifetime: int | None  # Bungie's account stats; None until fetched
+
+
+def countdown(now: datetime, then: datetime) -> str:
+    """How long until `then`, to the minute (rounded up): "4 d 23 h", "5 h 12 min", "12 min".
+    web/static/countdown.js says it the same way as the minutes pass."""
+    minutes = max(0, -(-int((then - now).total_seconds()) // 60))  # whole minutes, up
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min" if mins else "now"
 
 
 def boards(found: Boards, members: dict[str, Json]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from clanactors.domain.names import name_matches
 RANKS = ("Beginner", "Member", "Admin", "ActingFounder", "Founder")
 DEFAULT_INACTIVE_DAYS = 30
 ONLINE_NOW = datetime.max.replace(tzinfo=UTC)  # online members were last online "now"
+NEVER_SEEN = 10**6  # days away of a member Bungie never saw online
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RosterRow:
     is_online: bool
     is_private: bool
     days_in_clan: int | None
+    days_offline: int | None  # whole days since last online; 0 online; None: never seen
     time_played_seconds: int | None
     activities_cleared: int | None
     raid_clears: int | None
@@ -46,6 +48,8 @@ def _moment(text: str | None) -> datetime | None:
 def roster_row(member: dict[str, Any], now: datetime) -> RosterRow:
     """One row from a snapshot member (the API's `Member`, docs/api.md, "HTTP API")."""
     joined = _moment(member.get("joinedAt"))
+    last_online = _moment(member.get("lastOnlineAt"))
+    online = bool(member.get("isOnline"))
     stats = member.get("stats") or {}
     return RosterRow(
         membership_id=member["membershipId"],
@@ -53,14 +57,24 @@ def roster_row(member: dict[str, Any], now: datetime) -> RosterRow:
         bungie_name=member["bungieName"],
         rank=member["rank"],
         joined_at=joined,
-        last_online_at=_moment(member.get("lastOnlineAt")),
-        is_online=bool(member.get("isOnline")),
+        last_online_at=last_online,
+        is_online=online,
         is_private=bool(member.get("isPrivate")),
         days_in_clan=max(0, (now - joined).days) if joined else None,
+        days_offline=0 if online else max(0, (now - last_online).days) if last_online else None,
         time_played_seconds=stats.get("timePlayedSeconds"),
         activities_cleared=stats.get("activitiesCleared"),
         raid_clears=stats.get("raidClears"),
     )
+
+
+def days_text(days: int | None) -> str:
+    """Days away as a purge list says it: "89 days", "1 day", "under a day"."""
+    if days is None:
+        return "never seen"
+    if days == 0:
+        return "under a day"
+    return f"{days:,} day{'' if days == 1 else 's'}"
 
 
 # Column key -> how a row sorts by it (None sorts last either way).
@@ -69,6 +83,8 @@ SORT_KEYS: dict[str, Any] = {
     "rank": lambda r: RANKS.index(r.rank) if r.rank in RANKS else -1,
     "joined": lambda r: r.joined_at,
     "lastOnline": lambda r: ONLINE_NOW if r.is_online else r.last_online_at,
+    # Days away: never seen counts as the longest away (the first to go in a purge).
+    "away": lambda r: NEVER_SEEN if r.days_offline is None else r.days_offline,
     "days": lambda r: r.days_in_clan,
     "private": lambda r: r.is_private,
     "time": lambda r: r.time_played_seconds,
@@ -84,6 +100,7 @@ class RosterQuery:
     rank: str | None = None
     search: str = ""
     inactive_days: int | None = None  # only members offline for at least this many days
+    chosen_order: bool = False  # sort or order asked for, not the default of the filter
 
 
 def is_inactive(row: RosterRow, days: int, now: datetime) -> bool:
@@ -120,6 +137,7 @@ CSV_HEADER = (
     "Last online",
     "Online",
     "Days in clan",
+    "daysOffline",
     "Private",
     "Hours played",
     "Activities cleared",
@@ -151,6 +169,7 @@ def roster_csv(rows: Iterable[RosterRow]) -> str:
                 utc_iso(r.last_online_at) or "",
                 "yes" if r.is_online else "no",
                 _count(r.days_in_clan),
+                _count(r.days_offline),
                 "yes" if r.is_private else "no",
                 "" if r.time_played_seconds is None else f"{r.time_played_seconds / 3600:.1f}",
                 _count(r.activities_cleared),

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,7 @@ from tornado.log import access_log
 from clanactors.actors.activity_names import ActivityNames
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
+from clanactors.render.front import ago
 from clanactors.runtime.health import Health
 from clanactors.server.hub import Hub
 from clanactors.store.db import DATABASE_TROUBLE, Database
@@ -179,7 +181,23 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_header("Content-Type", "application/json; charset=utf-8")
             self.finish(json.dumps({"error": reason}))
             return
-        self.render("error.html", status=status_code, reason=reason)
+        # The site's header and navigation around it: a wrong link is one click from home.
+        taken = self.ctx.clock.now().astimezone(UTC).replace(microsecond=0)
+        try:
+            body = self.render_string(
+                "error.html",
+                status=status_code,
+                reason=reason,
+                snapshot=self.ctx.hub.snapshot,
+                ago=ago,
+                snapshot_taken=taken.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        except Exception:  # the error page must not fail in turn: plain words then
+            log.exception("error page not rendered status=%s", status_code)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(f"{status_code}: {reason}\n")
+            return
+        self.finish(body)
 
     async def head(self, *args: Any, **kwargs: Any) -> None:
         """Every GET route answers HEAD (uptime monitors, `curl -I`): the same status and

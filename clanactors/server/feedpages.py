@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import tornado.web
 
-from clanactors.domain.events import KINDS, Kind
+from clanactors.domain.events import KINDS, PRESENCE_KINDS, Kind
 from clanactors.render.atom import atom_feed
 from clanactors.render.front import twins
 from clanactors.server.api import ID
@@ -104,11 +104,26 @@ class FeedPage(ClanPage):
         await self.send_cached((query,), build)
 
 
+def atom_kinds(handler: ClanPage, query: FeedQuery) -> FeedQuery:
+    """`kinds=a,b`: only those kinds. Without it (or `kind`), the Atom feed leaves out
+    members coming online and going offline: a reader wants news, not presence."""
+    raw = handler.get_query_argument("kinds", "")
+    kinds = tuple(k for k in (part.strip() for part in raw.split(",")) if k)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise tornado.web.HTTPError(400, f"kinds must be among {', '.join(KINDS)}")
+    if kinds:
+        return replace(query, kinds=kinds)
+    if query.kind is None:
+        return replace(query, without=tuple(sorted(PRESENCE_KINDS)))
+    return query
+
+
 class FeedAtom(ClanDocument):
     content_type = "application/atom+xml; charset=utf-8"
 
     async def get(self) -> None:
-        query = await one_member(self, feed_query(self, ATOM_ENTRIES))
+        query = atom_kinds(self, await one_member(self, feed_query(self, ATOM_ENTRIES)))
 
         async def build(now: datetime) -> bytes:
             found = await self.in_db(feed_page, query)

@@ -13,8 +13,9 @@ from typing import Any
 import tornado.web
 from sqlalchemy.orm import Session
 
+from clanactors.core.clock import utc_iso
 from clanactors.domain.week import ALL_TIME, PERIODS, Period, season_period, week_period
-from clanactors.render.leaderboards import Boards, boards, leaderboards_json
+from clanactors.render.leaderboards import Boards, boards, countdown, leaderboards_json
 from clanactors.server.api import ApiHandler
 from clanactors.server.base import BaseHandler
 from clanactors.server.clanpage import ClanPage, hours
@@ -92,6 +93,8 @@ class LeaderboardsPage(ClanPage):
                 history=found.history,
                 reset=week.start,
                 next_reset=week.end,
+                until_reset=countdown(now, week.end) if week.end else "",
+                server_now=utc_iso(now),
                 members=members,
                 hours=hours,
                 **boards(found.boards, members),

@@ -11,33 +11,13 @@ from clanactors.bungie.modes import is_pvp, match_name
 from clanactors.domain.events import PRESENCE_KINDS
 from clanactors.render import front
 from clanactors.render.events import event_json
+from clanactors.render.front import ago, parse_iso
+from clanactors.render.roster_view import days_text
 from clanactors.server.base import BaseHandler, DatabaseUnavailable
 from clanactors.server.hub import server_time
 from clanactors.store.eventlog import EventFilter, find_events
 
 FEED_ON_PAGE = 50  # online/offline ones hidden unless asked for
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def ago(text: str | None, now: datetime | None = None) -> str:
-    """'just now', '5 min ago', '3 h ago', '2 days ago'."""
-    moment = parse_iso(text)
-    if moment is None:
-        return "never"
-    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
-    if seconds < 45:
-        return "just now"
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min ago"
-    if seconds < 86400:
-        return f"{round(seconds / 3600)} h ago"
-    days = round(seconds / 86400)
-    return f"{days} day{'s' if days != 1 else ''} ago" if days < 60 else moment.strftime("%b %Y")
 
 
 def clock(text: str | None, now: datetime | None = None) -> str:
@@ -61,11 +41,18 @@ def number(value: int | None) -> str:
     return f"{value:,}" if value is not None else "-"
 
 
+def count(value: int, thing: str) -> str:
+    """ "1 death", "2 deaths", "0 kills": a number and its noun, agreeing."""
+    return f"{value:,} {thing}{'' if value == 1 else 's'}"
+
+
 HELPERS = {
+    "count": count,
     "ago": ago,
     "clock": clock,
     "duration": duration,
     "number": number,
+    "days_text": days_text,
     "match_name": match_name,
     "is_pvp": is_pvp,
 }

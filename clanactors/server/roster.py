@@ -29,7 +29,7 @@ COLUMNS = (  # (sort key, heading)
     ("name", "Member"),
     ("rank", "Rank"),
     ("joined", "Joined"),
-    ("lastOnline", "Last online"),
+    ("away", "Days away"),
     ("days", "Days in clan"),
     ("private", "Private"),
     ("time", "Hours played"),
@@ -43,8 +43,20 @@ def read_progress(session: Session) -> ImportProgress:
 
 
 def roster_query(handler: ClanPage) -> RosterQuery:
-    """The query string as a RosterQuery; anything malformed is a 400."""
-    sort = handler.get_query_argument("sort", "name") or "name"
+    """The query string as a RosterQuery; anything malformed is a 400.
+
+    One control filters by inactivity: `days=N` (members away at least N days); the older
+    `inactive=1` alone means the default 30. Filtered, the list is sorted by days away,
+    longest first (a purge list)."""
+    inactive = handler.get_query_argument("inactive", "")
+    if inactive not in ("", "0", "1", "on"):
+        raise tornado.web.HTTPError(400, "inactive must be 1 or empty")
+    days: int | None = None
+    if handler.get_query_argument("days", ""):
+        days = handler.int_argument("days", DEFAULT_INACTIVE_DAYS, 1, 3650)
+    elif inactive in ("1", "on"):
+        days = DEFAULT_INACTIVE_DAYS
+    sort = handler.get_query_argument("sort", "") or ("away" if days is not None else "name")
     if sort not in SORT_KEYS:
         raise tornado.web.HTTPError(400, f"sort must be one of {', '.join(SORT_KEYS)}")
     order = handler.get_query_argument("order", "") or ("asc" if sort == "name" else "desc")
@@ -56,16 +68,15 @@ def roster_query(handler: ClanPage) -> RosterQuery:
     search = handler.get_query_argument("q", "")
     if len(search) > MAX_SEARCH:
         raise tornado.web.HTTPError(400, f"q is longer than {MAX_SEARCH} characters")
-    inactive = handler.get_query_argument("inactive", "")
-    if inactive not in ("", "0", "1", "on"):
-        raise tornado.web.HTTPError(400, "inactive must be 1 or empty")
-    days = handler.int_argument("days", DEFAULT_INACTIVE_DAYS, 1, 3650)
     return RosterQuery(
         sort=sort,
         descending=order == "desc",
         rank=rank,
         search=search,
-        inactive_days=days if inactive in ("1", "on") else None,
+        inactive_days=days,
+        chosen_order=bool(
+            handler.get_query_argument("sort", "") or handler.get_query_argument("order", "")
+        ),
     )
 
 
@@ -76,7 +87,6 @@ def query_string(query: RosterQuery, **change: str) -> str:
         "order": "desc" if query.descending else "asc",
         "rank": query.rank or "",
         "q": query.search,
-        "inactive": "1" if query.inactive_days is not None else "",
         "days": str(query.inactive_days) if query.inactive_days is not None else "",
     }
     params.update(change)

@@ -94,6 +94,8 @@ def match_modes(activity: SimActivity) -> tuple[int, tuple[int, ...]]:
     if activity.mode == 5:
         return CONTROL, (CONTROL, 5)
     return activity.mode, activity.mode_types
+
+
 INSTANCES_PER_DAY = 100_000  # instance ids of a day: base + day * this + a counter
 FIT_MARGIN_MINUTES = 2.0  # an activity ends at least this long before its players log off
 ACTIVE_SHARE = 0.7  # share of online time spent in activities, for lifetime stats
@@ -619,9 +621,7 @@ class World:
                 Entry(
                     player=player,
                     character=character,
-                    values=self._entry_values(
-                        rule, play, duration, completed, reason, team
-                    ),
+                    values=self._entry_values(rule, play, duration, completed, reason, team),
                     standing=0,
                     team=team if pvp and not free_for_all else None,
                     is_member=is_member,

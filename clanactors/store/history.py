@@ -123,9 +123,7 @@ def private(session: Session, membership_id: str, now: datetime) -> None:
 
 
 def progress(session: Session) -> ImportProgress:
-    total = session.scalar(
-        select(func.count()).select_from(Member).where(Member.in_clan.is_(True))
-    )
+    total = session.scalar(select(func.count()).select_from(Member).where(Member.in_clan.is_(True)))
     done = session.scalar(
         select(func.count())
         .select_from(Member)

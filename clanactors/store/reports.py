@@ -173,6 +173,8 @@ class FeedQuery:
     limit: int
     kind: str | None = None
     member: str | None = None
+    kinds: tuple[str, ...] = ()  # only these kinds (none given: any)
+    without: tuple[str, ...] = ()  # leave these kinds out
     before: int | None = None
     after: int | None = None
 
@@ -193,6 +195,10 @@ def _feed_select(query: FeedQuery) -> Select[Any]:
         )
     if query.kind is not None:
         stmt = stmt.where(EventRow.kind == query.kind)
+    if query.kinds:
+        stmt = stmt.where(EventRow.kind.in_(query.kinds))
+    if query.without:
+        stmt = stmt.where(EventRow.kind.not_in(query.without))
     return stmt
 
 

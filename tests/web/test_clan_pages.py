@@ -17,6 +17,8 @@ import requests
 
 from clanactors.bungie.models import parse_pgcr
 from clanactors.core.clock import FakeClock
+from clanactors.domain.events import KINDS
+from clanactors.server.pages import count
 from clanactors.store.db import Database, migrate
 from clanactors.store.models import ActivityDefinition, HistoryImport, Season
 from clanactors.store.recording import store_pgcr
@@ -105,7 +107,7 @@ def test_roster_lists_everyone_with_codes_and_private_marker(clan: Clan) -> None
     # Two members share a display name: each shows its #code.
     assert '<span class="code">#0002</span>' in html and '<span class="code">#0003</span>' in html
     row3 = html.split('<tr data-member="3">')[1].split("</tr>")[0]
-    assert "private" in row3 and "Admin" in row3 and "45 days ago" in row3
+    assert "private" in row3 and "Admin" in row3 and "45 days" in row3
     assert "online now" in html.split('<tr data-member="1">')[1].split("</tr>")[0]
 
 
@@ -133,17 +135,12 @@ def test_roster_sorts_by_each_column_both_ways(clan: Clan) -> None:
 def test_roster_filters_by_rank_name_and_inactivity(clan: Clan) -> None:
     assert members_in_order(clan.get("/roster?rank=Admin").text, "roster") == ["3"]
     assert members_in_order(clan.get("/roster?q=XORBIT").text, "roster") == ["2", "3"]
+    # Accents do not matter either way round (domain/names.py): "xÖrbît" finds "xOrbitx".
+    assert members_in_order(clan.get("/roster?q=x%C3%96rb%C3%AEt").text, "roster") == ["2", "3"]
     assert members_in_order(clan.get("/roster?q=xorbitx%230003").text, "roster") == ["3"]
     inactive = clan.get("/roster?inactive=1").text  # default: 30 days
-    assert members_in_order(inactive, "roster") == ["6", "3"]
+    assert members_in_order(inactive, "roster") == ["6", "3"]  # never seen, then 45 days
     assert "offline for at least 30 days" in inactive
-    assert members_in_order(clan.get("/roster?inactive=1&days=2").text, "roster") == [
-        "5",
-        "4",
-        "6",
-        "2",
-        "3",
-    ]
     assert members_in_order(clan.get("/roster?inactive=1&days=4&rank=Member").text, "roster") == [
         "4"
     ]
@@ -196,6 +193,29 @@ def test_roster_csv_has_the_same_rows_and_no_formulas(clan: Clan) -> None:
     assert [r["Membership id"] for r in csv.DictReader(io.StringIO(filtered))] == ["3", "6"]
 
 
+def test_the_purge_view_is_one_control_sorted_by_days_away(clan: Clan) -> None:
+    # `days` alone filters (no checkbox to forget), longest away first, in day counts.
+    html = clan.get("/roster?days=2").text
+    assert members_in_order(html, "roster") == ["6", "3", "4", "5", "2"]
+    assert "offline for at least 2 days" in html
+    assert 'aria-sort="descending"' in html.split('data-sort="away"')[0].rsplit("<th", 1)[1]
+    row3 = html.split('<tr data-member="3">')[1].split("</tr>")[0]
+    assert '<span class="away">45 days</span>' in row3 and "2026-10-12" in row3
+    assert "never seen" in html.split('<tr data-member="6">')[1].split("</tr>")[0]
+    assert 'name="inactive"' not in html  # one control: the days field
+    assert members_in_order(clan.get("/roster?days=2&order=asc").text, "roster")[0] == "2"
+    # Without a days value nobody is filtered out, and the order is by name as before.
+    assert members_in_order(clan.get("/roster?days=").text, "roster") == [
+        "5", "4", "1", "6", "2", "3"
+    ]  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(clan.get("/roster.csv?days=2").text)))
+    assert [(r["Membership id"], r["daysOffline"]) for r in rows] == [
+        ("6", ""), ("3", "45"), ("4", "5"), ("5", "3"), ("2", "2")
+    ]  # fmt: skip
+    everyone = csv.DictReader(io.StringIO(clan.get("/roster.csv").text))
+    assert {r["Membership id"]: r["daysOffline"] for r in everyone}["1"] == "0"  # online
+
+
 # ------------------------------------------------------------------- leaderboards
 
 
@@ -242,7 +262,21 @@ def test_leaderboards_after_the_next_reset_show_an_empty_week(clan: Clan) -> Non
 
 def test_leaderboards_one_second_before_the_reset_still_count_the_week(clan: Clan) -> None:
     clan.clock.advance((RESET + timedelta(days=7) - NOW).total_seconds() - 1)
-    assert board(clan.get("/leaderboards").text, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+    html = clan.get("/leaderboards").text
+    assert board(html, "raids") == [("1", "1", "1"), ("3", "1", "1")]
+    assert ">1 min</time>" in html
+
+
+@pytest.mark.parametrize("period", ["week", "season", "all"])
+def test_leaderboards_count_down_to_the_weekly_reset(clan: Clan, period: str) -> None:
+    # Thursday 12:00 UTC: the reset is on Tuesday at 17:00, 5 days and 5 hours away.
+    html = clan.get(f"/leaderboards?period={period}").text
+    countdown = html.split('id="reset-countdown"', 1)[1].split("</time>", 1)[0]
+    assert countdown.endswith(">5 d 5 h")
+    assert 'data-until="2026-12-01T17:00:00Z"' in countdown
+    assert 'data-now="2026-11-26T12:00:00Z"' in countdown
+    clan.clock.advance(5 * 86400 + 4 * 3600 + 60 * 60 - 12 * 60)  # Tuesday 16:48
+    assert ">12 min</time>" in clan.get(f"/leaderboards?period={period}").text
 
 
 def test_history_from_before_the_install_counts_in_season_and_all_time(clan: Clan) -> None:
@@ -392,14 +426,15 @@ def atom(text: bytes) -> ET.Element:
 
 
 def test_atom_holds_the_newest_50_with_stable_ids(clan: Clan) -> None:
-    answer = clan.get("/feed.atom")
+    everything = "/feed.atom?kinds=" + ",".join(KINDS)  # presence included: more than 50
+    answer = clan.get(everything)
     assert answer.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     feed = atom(answer.content)
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 50
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert len(set(ids)) == 50 and all(i and i.startswith("tag:clanactors,") for i in ids)
-    again = atom(clan.get("/feed.atom").content).findall(f"{ATOM}entry")
+    again = atom(clan.get(everything).content).findall(f"{ATOM}entry")
     assert ids == [e.findtext(f"{ATOM}id") for e in again]
     assert feed.findtext(f"{ATOM}title") == "Test Clan · clan feed"
     links = [e.find(f"{ATOM}link").get("href") for e in entries]  # type: ignore[union-attr]
@@ -407,6 +442,20 @@ def test_atom_holds_the_newest_50_with_stable_ids(clan: Clan) -> None:
     clears = atom(clan.get("/feed.atom?kind=activity_cleared").content)
     hrefs = {e.find(f"{ATOM}link").get("href") for e in clears.findall(f"{ATOM}entry")}  # type: ignore[union-attr]
     assert f"/activities/{clan.ids['after_reset']}" in hrefs
+
+
+def test_atom_leaves_out_online_and_offline_unless_asked(clan: Clan) -> None:
+    def titles(path: str) -> list[str]:
+        entries = atom(clan.get(path).content).findall(f"{ATOM}entry")
+        return [e.findtext(f"{ATOM}title") or "" for e in entries]
+
+    news = titles("/feed.atom")
+    assert news and not any(t.endswith(("came online", "went offline")) for t in news)
+    assert len(news) == 4  # the clears and the match: nothing else happened but presence
+    asked = titles("/feed.atom?kinds=member_online")
+    assert asked and all(t.endswith("came online") for t in asked)
+    assert any(t.endswith("went offline") for t in titles("/feed.atom?kind=member_offline"))
+    clan.get("/feed.atom?kinds=member_online,bogus", 400)
 
 
 def test_atom_links_are_absolute_with_a_public_url(clan: Clan, sqlite_url: str) -> None:
@@ -422,7 +471,8 @@ def test_atom_keeps_hostile_names_as_text(clan: Clan) -> None:
     feed = atom(clan.get("/feed.atom?kind=activity_cleared").content)
     titles = [e.findtext(f"{ATOM}title") or "" for e in feed.findall(f"{ATOM}entry")]
     assert any(HOSTILE in t for t in titles)  # escaped in the XML, the same text parsed
-    bell = atom(clan.get("/feed.atom?member=6").content).findall(f"{ATOM}entry")
+    presence = "kinds=member_online,member_offline"
+    bell = atom(clan.get(f"/feed.atom?member=6&{presence}").content).findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in bell] == [
         "Bell\ufffdRinger went offline",
         "Bell\ufffdRinger came online",
@@ -430,6 +480,27 @@ def test_atom_keeps_hostile_names_as_text(clan: Clan) -> None:
 
 
 # -------------------------------------------------------------- member and PGCR
+
+
+def test_counts_and_their_nouns_agree(clan: Clan) -> None:
+    assert (count(1, "death"), count(2, "death"), count(0, "kill")) == (
+        "1 death", "2 deaths", "0 kills"
+    )  # fmt: skip
+    html = clan.get("/members/1").text
+    lines = re.findall(r"(\d+) (kills?) · (\d+) (deaths?) · ", html)
+    assert lines
+    for kills, kill_word, deaths, death_word in lines:
+        assert (kill_word == "kill") == (kills == "1") and (death_word == "death") == (
+            deaths == "1"
+        )
+
+
+def test_error_pages_have_the_sites_header_and_navigation(clan: Clan) -> None:
+    for path in ("/members/404404404", "/nothing/here", "/roster?sort=bogus"):
+        html = requests.get(clan.site.url + path, timeout=10).text
+        assert '<nav class="site-nav"' in html and 'href="/leaderboards"' in html, path
+        assert "Test Clan" in html.split("</header>", 1)[0]
+    assert requests.get(clan.site.url + "/api/nothing", timeout=10).json()["error"]
 
 
 def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> None:
@@ -444,7 +515,10 @@ def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> No
     assert re.findall(r"<td[^>]*>([^<]+)</td>", row2) == ["-", "50 min"]  # before the reset
     heat = html.split('id="heatmap"', 1)[1].split("</table>", 1)[0]
     assert heat.count("<td") == 7 * 24
-    hot = re.findall(r'<td class="heat-([1-4])" title="(\w+) (\d\d):00', heat)
+    hot = re.findall(r'<td class="heat-([1-4])" data-share="\d+" title="(\w+) (\d\d):00', heat)
+    # Online sessions (20:00-22:00 three evenings) and, since history counts too, the hours
+    # of her activities: the two raids either side of Tuesday's 17:00 reset, the Control
+    # game that ended at 09:00 and the match stored at 11:00 on Thursday.
     assert {(day, hour) for _, day, hour in hot} == {
         # Three evenings online, 20:00-22:00, from her online/offline events ...
         ("Mon", "20"),

@@ -8,6 +8,7 @@
 
 import { $, $$, h, ago, duration, elapsed, relTime, setServerTime } from "./dom.js";
 import { openReport } from "./pgcr.js";
+import { glide } from "./glide.js";
 
 // ------------------------------------------------------------------ state
 
@@ -204,6 +205,7 @@ function renderOnline(shared) {
 
 function renderOffline(shared) {
   const offline = [...state.members.values()].filter((m) => !m.isOnline).sort(offlineOrder);
+  setText($("#offline-count"), `${offline.length} member${offline.length === 1 ? "" : "s"}`);
   syncList($("#offline"), offline, (m) => m.membershipId,
     () => h("li", { class: "person" }, h("a", { class: "name" }), h("span", { class: "rank" }),
       h("span", { class: "private" }, "private"),
@@ -283,13 +285,18 @@ function renderHeader() {
   }
 }
 
+// What glides when the lists change (glide.js): the panels and each list's rows.
+const GLIDES = "#live > .panel, #live .panel > *, #fireteams > *, #solo > *, #idle > *, #recent > *, #offline > *, #feed > *";
+
 function render() {
   const shared = twins();
-  renderHeader();
-  renderOnline(shared);
-  renderOffline(shared);
-  renderStats();
-  renderRecent();
+  glide(GLIDES, () => {
+    renderHeader();
+    renderOnline(shared);
+    renderOffline(shared);
+    renderStats();
+    renderRecent();
+  });
 }
 
 // ------------------------------------------------------------------ feed
@@ -301,6 +308,19 @@ const PRESENCE_KINDS = new Set(["member_online", "member_offline"]);
 const PVP_MODES = new Set([5, 10, 12, 15, 19, 25, 31, 32, 37, 38, 39, 41, 42, 43, 44, 45, 48, 49, 50,
   51, 52, 53, 54, 55, 56, 57, 59, 60, 61, 62, 63, 65, 68, 69, 70, 71, 72, 73, 74, 75, 80, 81, 84, 89, 90, 91]);
 const feedList = $("#feed");
+
+// The "online/offline" toggle is remembered in this browser (the stylesheet does the
+// showing and hiding, so without JavaScript it still works, unremembered).
+const PRESENCE_KEY = "clanactors.showPresence";
+const presenceToggle = $("#show-presence");
+if (presenceToggle) {
+  try {
+    presenceToggle.checked = localStorage.getItem(PRESENCE_KEY) === "1";
+    presenceToggle.addEventListener("change", () => {
+      localStorage.setItem(PRESENCE_KEY, presenceToggle.checked ? "1" : "0");
+    });
+  } catch { /* storage refused (a private window): the toggle still works */ }
+}
 let lastEventId = Number(feedList?.dataset.lastEvent || 0);
 
 function addEvent(event) {
@@ -309,8 +329,10 @@ function addEvent(event) {
   const pvp = event.activity && PVP_MODES.has(event.activity.mode) ? " pvp" : "";
   const item = h("li", { class: `event kind-${event.kind}${pvp} fresh`, "data-event": event.id },
     h("span", { class: "text" }, event.text), relTime(event.occurredAt));
-  feedList.prepend(item);
-  while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
+  glide(GLIDES, () => {
+    feedList.prepend(item);
+    while (feedList.children.length > FEED_LIMIT) feedList.lastElementChild.remove();
+  });
   if (!PRESENCE_KINDS.has(event.kind)) $("#feed-empty").hidden = true;
 }
 

@@ -59,12 +59,40 @@ export function reportView(report) {
   ];
 }
 
+// The dialog closes the way a phone user expects: the ✕ that stays in reach (sticky), a
+// tap outside it, Escape, and the Back button (opening it adds a history entry that
+// closing it takes away again).
+function wire(dialog) {
+  if (dialog.dataset.wired) return;
+  dialog.dataset.wired = "1";
+  dialog.addEventListener("click", (event) => {
+    if (event.target !== dialog) return; // a click inside the report
+    const box = dialog.getBoundingClientRect();
+    const inside = event.clientX >= box.left && event.clientX <= box.right
+      && event.clientY >= box.top && event.clientY <= box.bottom;
+    if (!inside) dialog.close(); // on the backdrop
+  });
+  dialog.addEventListener("close", () => {
+    if (history.state && history.state.pgcr) history.back();
+  });
+  window.addEventListener("popstate", () => {
+    if (dialog.open) dialog.close();
+  });
+}
+
 export async function openReport(instanceId) {
   const dialog = $("#pgcr");
   const body = $("#pgcr-body");
   if (!dialog || !body) return false;
+  wire(dialog);
+  const page = $("#pgcr-page", dialog);
+  if (page) page.href = `/activities/${encodeURIComponent(instanceId)}`;
   body.replaceChildren(h("p", { class: "muted" }, "Loading…"));
-  if (!dialog.open) dialog.showModal();
+  if (!dialog.open) {
+    history.pushState({ pgcr: instanceId }, "");
+    dialog.showModal();
+    dialog.scrollTop = 0;
+  }
   const response = await fetch(`/api/activities/${encodeURIComponent(instanceId)}`);
   if (!response.ok) {
     // The server says why: Bungie has none, cannot be reached now, or it is not fetched yet.
