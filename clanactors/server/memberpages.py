@@ -35,6 +35,7 @@ class MemberHistory:
     recent: list[PlayedActivity]
     week_with: dict[str, int]
     month_with: dict[str, int]
+    ever_with: dict[str, int]
     presence: list[tuple[str, datetime]]
     played: list[tuple[datetime, datetime]]  # activities from history: online then too
     week_clears: Clears
@@ -48,6 +49,7 @@ def read_history(session: Session, membership_id: str, now: datetime) -> MemberH
         recent=member_recent(session, membership_id),
         week_with=played_with(session, membership_id, reset),
         month_with=played_with(session, membership_id, now - MONTH),
+        ever_with=played_with(session, membership_id, None),
         presence=presence(session, membership_id, now - timedelta(weeks=HEATMAP_WEEKS)),
         played=activity_spans(session, membership_id, now - timedelta(weeks=HEATMAP_WEEKS)),
         week_clears=clears_by_member(session, reset, membership_id).get(membership_id, Clears()),
@@ -61,16 +63,22 @@ class Clanmate:
     member: dict[str, Any]
     week: int
     month: int
+    ever: int
 
 
 def clanmates(history: MemberHistory, members: dict[str, Any]) -> list[Clanmate]:
-    """Members this one shared instances with in 30 days, most time first."""
+    """Members this one shared instances with (their whole history), most time in the
+    last 30 days first, then most ever."""
     mates = [
-        Clanmate(members[m], history.week_with.get(m, 0), seconds)
-        for m, seconds in history.month_with.items()
+        Clanmate(
+            members[m], history.week_with.get(m, 0), history.month_with.get(m, 0), seconds
+        )
+        for m, seconds in history.ever_with.items()
         if m in members
     ]
-    mates.sort(key=lambda c: (-c.month, -c.week, c.member["bungieName"].casefold()))
+    mates.sort(
+        key=lambda c: (-c.month, -c.week, -c.ever, c.member["bungieName"].casefold())
+    )
     return mates
 
 

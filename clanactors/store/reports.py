@@ -121,21 +121,20 @@ def played_together(
     return [Pair(first, second, int(s or 0), int(n)) for first, second, s, n in rows]
 
 
-def played_with(session: Session, member: str, since: datetime) -> dict[str, int]:
-    """Seconds `member` spent in the same instances as each other member since `since`."""
+def played_with(session: Session, member: str, since: datetime | None) -> dict[str, int]:
+    """Seconds `member` spent in the same instances as each other member since `since`
+    (all of their history when None)."""
     mine = aliased(MemberActivity)
     theirs = aliased(MemberActivity)
-    rows = session.execute(
+    query = (
         select(theirs.membership_id, _shared_seconds(mine, theirs))
         .join(theirs, theirs.instance_id == mine.instance_id)
-        .where(
-            mine.membership_id == member,
-            mine.period >= since,
-            theirs.period >= since,
-            theirs.membership_id != member,
-        )
+        .where(mine.membership_id == member, theirs.membership_id != member)
         .group_by(theirs.membership_id)
     )
+    if since is not None:
+        query = query.where(mine.period >= since, theirs.period >= since)
+    rows = session.execute(query)
     return {m: int(s or 0) for m, s in rows if s}
 
 

@@ -322,6 +322,11 @@ def test_history_from_before_the_install_counts_in_season_and_all_time(clan: Cla
     assert all(len(p["members"]) == 2 and p["seconds"] > 0 for p in api["pairs"])
     assert api["partial"] is True  # no member's history has been read by an importer here
     assert api["history"] == {"membersDone": 0, "membersTotal": 6}
+    # On member 2's page, member 4 (only that old raid together) is an all-time clanmate.
+    page = clan.get("/members/2").text
+    mates = page.split('id="played-with"', 1)[1].split("</table>", 1)[0]
+    row4 = mates.split('<tr data-member="4">')[1].split("</tr>")[0]
+    assert re.findall(r"<td[^>]*>([^<]+)</td>", row4) == ["-", "-", "58 min"]
     week_api = clan.get("/api/leaderboards").json()
     assert week_api["period"]["start"] == "2026-11-24T17:00:00Z"
     assert [r["membershipId"] for r in week_api["raids"]] == ["1", "3"]
@@ -508,11 +513,11 @@ def test_member_page_played_with_heatmap_clears_and_activities(clan: Clan) -> No
     mates = html.split('id="played-with"', 1)[1].split("</table>", 1)[0]
     assert members_in_order('id="played-with"' + mates, "played-with") == ["2", "3", "4"]
     row3 = mates.split('<tr data-member="3">')[1].split("</tr>")[0]
-    assert re.findall(r"<td[^>]*>([^<]+)</td>", row3) == ["-", "45 min"]  # began 16:14 Tue
+    assert re.findall(r"<td[^>]*>([^<]+)</td>", row3) == ["-", "45 min", "45 min"]  # 16:14 Tue
     row4 = mates.split('<tr data-member="4">')[1].split("</tr>")[0]
-    assert re.findall(r"<td[^>]*>([^<]+)</td>", row4) == ["20 min", "20 min"]
+    assert re.findall(r"<td[^>]*>([^<]+)</td>", row4) == ["20 min", "20 min", "20 min"]
     row2 = mates.split('<tr data-member="2">')[1].split("</tr>")[0]
-    assert re.findall(r"<td[^>]*>([^<]+)</td>", row2) == ["-", "50 min"]  # before the reset
+    assert re.findall(r"<td[^>]*>([^<]+)</td>", row2) == ["-", "50 min", "50 min"]  # last week
     heat = html.split('id="heatmap"', 1)[1].split("</table>", 1)[0]
     assert heat.count("<td") == 7 * 24
     hot = re.findall(r'<td class="heat-([1-4])" data-share="\d+" title="(\w+) (\d\d):00', heat)
