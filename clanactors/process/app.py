@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.limits import http_server
+from clanactors.server.sessions import AuthConfig
 from clanactors.server.tail import DatabaseTail
 from clanactors.server.waiting import waiting_app
 from clanactors.sim.server import RunningSimulator, start_in_thread
@@ -119,7 +121,7 @@ def run(settings: Settings, verbose: bool = False) -> int:
             with held_until_started(verbose):
                 settings, simulator, client = _start_checks(waited, db)
         assert client is not None
-        asyncio.run(_serve(settings, db, client))
+        asyncio.run(_serve(settings, db, client, simulator))
     finally:
         if client is not None:
             client.close()
@@ -197,6 +199,14 @@ def _start_checks(
         settings = replace(
             settings, api_key="demo", clan_id=simulator.clan_id, api_root=root, stats_root=root
         )
+        if not settings.oauth:  # sign in as any simulated member, the founder too
+            settings = replace(
+                settings,
+                web_root=simulator.url,
+                oauth_client_id="demo",
+                oauth_client_secret=secrets.token_urlsafe(24),
+                secret_key=settings.secret_key or secrets.token_urlsafe(32),
+            )
         log.info("demo mode: simulated Bungie API at %s (clan %s)", root, simulator.clan_id)
     assert settings.api_key and settings.clan_id
     client = BungieClient(
@@ -323,7 +333,25 @@ class Pollers:
         self.lock.release()
 
 
-async def _serve(settings: Settings, db: Database, client: BungieClient) -> None:
+def auth_config(settings: Settings) -> AuthConfig | None:
+    if not settings.oauth:
+        return None
+    assert settings.oauth_client_id and settings.oauth_client_secret and settings.secret_key
+    return AuthConfig(
+        settings.oauth_client_id,
+        settings.oauth_client_secret,
+        settings.web_root,
+        settings.secret_key,
+        settings.public_url,
+    )
+
+
+async def _serve(
+    settings: Settings,
+    db: Database,
+    client: BungieClient,
+    simulator: RunningSimulator | None = None,
+) -> None:
     hub = Hub()
     with db.session() as session:
         hub.last_event_id = last_event_id(session)
@@ -344,6 +372,7 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             names=ActivityNames(db, client, RealClock()),
             roster_interval=settings.roster_interval,
             profile_interval=settings.profile_interval,
+            auth=auth_config(settings),
         )
         app = make_app(
             web,
@@ -351,17 +380,26 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             trusted_proxies=settings.trusted_proxies,
             public_url=settings.public_url,
         )
-        await _listen(settings, app)
+        await _listen(settings, app, simulator)
     finally:
         task.cancel()
         await asyncio.get_running_loop().run_in_executor(None, pollers.stop)
         listener.stop()
 
 
-async def _listen(settings: Settings, app: tornado.web.Application) -> None:
+async def _listen(
+    settings: Settings, app: tornado.web.Application, simulator: RunningSimulator | None = None
+) -> None:
     def listening(port: int) -> None:
         host = settings.host if ":" not in settings.host else f"[{settings.host}]"
         log.info("listening on http://%s:%d/", host, port)
+        if simulator is not None and settings.oauth_client_id and settings.oauth_client_secret:
+            # Demo: the simulated Bungie.net knows this site as its OAuth application.
+            local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else host
+            site = settings.public_url or f"http://{local}:{port}"
+            simulator.sim.oauth.register(
+                settings.oauth_client_id, settings.oauth_client_secret, f"{site}/signin/callback"
+            )
 
     # Timeouts and sizes for every connection (server/limits.py); no `xheaders`: the
     # application believes X-Forwarded-For only from CLANACTORS_TRUSTED_PROXIES.

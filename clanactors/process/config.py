@@ -60,7 +60,7 @@ class Settings:
 
     @property
     def oauth(self) -> bool:
-        """Sign-in with Bungie and the admin pages are on (CONTRACT §10)."""
+        """Sign-in with Bungie and the admin pages are on (docs/api.md, "Sign-in")."""
         return bool(self.oauth_client_id and self.oauth_client_secret)
 
     def __repr__(self) -> str:  # keep the key and webhook tokens out of logs and tracebacks

@@ -23,6 +23,7 @@ from clanactors.core.clock import Clock, RealClock
 from clanactors.render.front import ago
 from clanactors.runtime.health import Health
 from clanactors.server.hub import Hub
+from clanactors.server.sessions import AuthConfig, Viewer, load_viewer
 from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class WebContext:
     profile_interval: float = 30.0
     started: float = field(default_factory=time.monotonic)
     clock: Clock = field(default_factory=RealClock)
+    auth: AuthConfig | None = None  # sign-in with Bungie and /admin (docs/api.md, "Sign-in")
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
@@ -126,9 +128,30 @@ class StaticFiles(tornado.web.StaticFileHandler):
 
 class BaseHandler(tornado.web.RequestHandler):
     quiet_log = False
+    viewer: Viewer | None = None  # the signed-in player, when sign-in is on
 
     def initialize(self, ctx: WebContext) -> None:
         self.ctx = ctx
+
+    async def prepare(self) -> None:
+        if self.ctx.auth is not None and not self.is_api:
+            try:
+                self.viewer = await load_viewer(self)
+            except DatabaseUnavailable:
+                self.viewer = None  # the page from memory, as to anyone
+            if self.viewer is not None:
+                self.set_header("Cache-Control", "private, no-store")
+
+    @property
+    def viewer_key(self) -> str | None:
+        """What a cached page depends on besides the clan: who is signed in here."""
+        return self.viewer.session.id_hash if self.viewer is not None else None
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        namespace = super().get_template_namespace()
+        namespace["viewer"] = self.viewer
+        namespace["signin_on"] = self.ctx.auth is not None
+        return namespace
 
     @property
     def is_api(self) -> bool:
@@ -219,5 +242,5 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         raise tornado.web.HTTPError(404, "not found")

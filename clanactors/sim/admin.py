@@ -1,4 +1,4 @@
-"""Sign-in and clan administration in the simulated Bungie API (CONTRACT §6, §10).
+"""Sign-in and clan administration in the simulated Bungie API (docs/api.md, "Sign-in").
 
 `OAuth` is Bungie's authorization server in small: registered clients (confidential,
 with a redirect URL and scopes), authorization codes (single-use, short-lived), access
