@@ -24,7 +24,8 @@ from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.core.clock import Clock, RealClock
 from clanactors.core.errors import ConfigError
-from clanactors.notify.delivery import NotifySettings
+from clanactors.domain.events import Event
+from clanactors.notify.delivery import NotifySettings, webhook_id
 from clanactors.process.config import Settings
 from clanactors.process.leader import PollerLock
 from clanactors.process.logs import held_until_started
@@ -39,6 +40,7 @@ from clanactors.server.sessions import AuthConfig
 from clanactors.server.tail import DatabaseTail
 from clanactors.server.waiting import waiting_app
 from clanactors.sim.server import RunningSimulator, start_in_thread
+from clanactors.store.audit import record_with_outbox
 from clanactors.store.db import Database, check_connection, migrate, not_up_yet, safe_url
 from clanactors.store.eventlog import last_event_id
 from clanactors.store.live import load_snapshot
@@ -294,6 +296,21 @@ class Pollers:
                 log.info("another process polls clan %s; following it", self.settings.clan_id)
             self.tail.start()
 
+    def record_event(self, event: Event) -> int | None:
+        """Store and publish an event from the web side (a worker thread): through the
+        feed actor while this process polls, else straight to the database (the polling
+        process's tail, or this one's, publishes it)."""
+        system = self.system
+        if system is not None and system.failed is None:
+            stored = system.record(event)
+            if stored is not None:
+                return stored
+        hooks = tuple(webhook_id(u) for u in self.settings.discord_webhooks)
+        with self.db.session() as session:
+            return record_with_outbox(
+                session, event, datetime.now(UTC), hooks, self.settings.discord_kinds
+            )
+
     def _start_system(self) -> None:
         system = actor_system(self.settings, self.db, self.client, health=self.health)
         system.add_listener(self.listener)
@@ -373,6 +390,7 @@ async def _serve(
             roster_interval=settings.roster_interval,
             profile_interval=settings.profile_interval,
             auth=auth_config(settings),
+            record_event=lambda event: pollers.record_event(event),
         )
         app = make_app(
             web,

@@ -10,7 +10,7 @@ import tornado.web
 
 from clanactors.core.paths import web_dir
 from clanactors.core.repeats import Repeats
-from clanactors.server import api, auth, feedpages, leaderboards, memberpages, pages, roster
+from clanactors.server import admin, api, auth, feedpages, leaderboards, memberpages, pages, roster
 from clanactors.server.base import (
     HSTS_SETTING,
     NotFoundHandler,
@@ -91,6 +91,9 @@ def make_app(
             (r"/signin", auth.SignIn, c),
             (r"/signin/callback", auth.SignInCallback, c),
             (r"/signout", auth.SignOut, c),
+            (r"/admin", admin.AdminHome, c),
+            (r"/admin/applications", admin.AdminApplications, c),
+            (r"/admin/members", admin.AdminMembers, c),
             (r"/healthz", api.HealthHandler, c),
             (r"/metrics", api.MetricsHandler, c),
             (r"/ws", LiveSocket, ws),

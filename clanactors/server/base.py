@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from http import HTTPStatus
@@ -20,6 +21,7 @@ from tornado.log import access_log
 from clanactors.actors.activity_names import ActivityNames
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
+from clanactors.domain.events import Event
 from clanactors.render.front import ago
 from clanactors.runtime.health import Health
 from clanactors.server.hub import Hub
@@ -83,6 +85,9 @@ class WebContext:
     profile_interval: float = 30.0
     started: float = field(default_factory=time.monotonic)
     clock: Clock = field(default_factory=RealClock)
+    # Stores an event and publishes it (the feed actor where it runs, else the database):
+    # the admin pages' `admin_action`. None: written to the database directly.
+    record_event: Callable[[Event], int | None] | None = None
     auth: AuthConfig | None = None  # sign-in with Bungie and /admin (docs/api.md, "Sign-in")
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from clanactors.store.models import Member, SigninState, WebSession
+from clanactors.store.models import Clan, Member, SigninState, WebSession
 
 
 def add_state(session: Session, state_hash: str, now: datetime, older_than: datetime) -> None:
@@ -101,3 +101,27 @@ def member_rank(session: Session, membership_id: str) -> str | None:
     return session.scalar(
         select(Member.rank).where(Member.membership_id == membership_id, Member.in_clan)
     )
+
+
+def clan_id(session: Session) -> str | None:
+    """The clan this database belongs to."""
+    return session.scalar(select(Clan.group_id).limit(1))
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    membership_id: str
+    membership_type: int
+    bungie_name: str
+    rank: str
+
+
+def roster_entries(session: Session, membership_ids: list[str]) -> dict[str, RosterEntry]:
+    """These members as the stored roster has them (members in the clan only)."""
+    rows = session.scalars(
+        select(Member).where(Member.membership_id.in_(membership_ids), Member.in_clan)
+    )
+    return {
+        r.membership_id: RosterEntry(r.membership_id, r.membership_type, r.bungie_name, r.rank)
+        for r in rows
+    }
