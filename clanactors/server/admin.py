@@ -23,7 +23,7 @@ import tornado.web
 
 from clanactors.bungie.client import BungieClient
 from clanactors.bungie.errors import BungieError, TransientError
-from clanactors.bungie.models import Application
+from clanactors.bungie.models import AccountStats, Application
 from clanactors.domain.events import Event, admin_action
 from clanactors.render.events import event_json
 from clanactors.server.auth import AuthHandler, with_token
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 MOST_AT_ONCE = 50  # members one request may act on
 EVENTS_SHOWN = 50
+STATS_SHOWN = 20  # applicants whose public stats are read for the page
 RANK_NUMBERS = {"Beginner": 1, "Member": 2, "Admin": 3}
 RANK_NAMES = {n: name for name, n in RANK_NUMBERS.items()}
 SELECTION = re.compile(r"[0-9]{1,20}")
@@ -164,10 +165,20 @@ class AdminHome(AdminPage):
             return
         except BungieError as exc:
             error = str(exc.args[0])
+        stats: dict[str, AccountStats] = {}
+        for app in [a for a in pending or () if a.is_public][:STATS_SHOWN]:
+            m = app.membership
+            try:  # public stats: the API key is enough
+                stats[m.membership_id] = await self.blocking(
+                    client.get_account_stats, m.membership_type, m.membership_id
+                )
+            except BungieError:
+                continue  # shown as unknown; the page does not wait for it
         stored = await self.in_db(find_events, EventFilter(kind="admin_action", limit=EVENTS_SHOWN))
         self.show(
             "admin.html",
             pending=pending,
+            stats=stats,
             error=error,
             events=[event_json(e) for e in reversed(stored)],
         )

@@ -203,6 +203,7 @@ class Applicants:
             )
             member = make_member(rng, at, rank=1, joined_at=at)
             message = rng.choice(("", "Looking for a raid group", "Friend of the clan", "hi"))
+            member.private = rng.random() < 0.2
             found = self._made[index] = Application(index, member, at, message)
         return found
 

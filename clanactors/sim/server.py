@@ -306,10 +306,26 @@ GetCharacterStats = endpoint(
         render.parse_modes(h.get_query_argument("modes", None)),
     ),
 )
-GetAccountStats = endpoint(
-    "Destiny2.GetHistoricalStatsForAccount",
-    lambda h: render.account_stats_response(h.sim.world, h.path_int(0), h.args_[1]),
-)
+
+
+def _account_stats(h: BungieHandler) -> Any:
+    """A member's account stats; an applicant's too (an admin looks before approving)."""
+    membership_type, membership_id = h.path_int(0), h.args_[1]
+    world = h.sim.world
+    if world.members.get(membership_id) is None:
+        for app in h.sim.applicants.pending(world):
+            if app.member.membership_id == membership_id:
+                if app.member.membership_type != membership_type:
+                    break
+                if app.member.private:
+                    raise SimError(1665, "DestinyPrivacyRestriction", "This profile is private.")
+                return render.account_stats_response(
+                    world, membership_type, membership_id, app.member
+                )
+    return render.account_stats_response(world, membership_type, membership_id)
+
+
+GetAccountStats = endpoint("Destiny2.GetHistoricalStatsForAccount", _account_stats)
 GetPgcr = endpoint(
     "Destiny2.GetPostGameCarnageReport",
     lambda h: render.pgcr_response(h.sim.world, h.args_[0], h.sim.archive),

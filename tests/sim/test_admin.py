@@ -257,3 +257,23 @@ def test_sim_oauth_switches_over_http(sim: RunningSimulator) -> None:
         == 400
     )
     assert requests.post(f"{sim.url}/sim/oauth", json=[], timeout=5).status_code == 400
+
+
+def test_applicants_public_stats_are_served_private_ones_refused(
+    sim: RunningSimulator, clock: FakeClock
+) -> None:
+    clock.advance(4 * 86400)  # enough applications for both kinds
+    sim.world.sync()
+    pending = sim.sim.applicants.pending(sim.world)
+    public = next(a.member for a in pending if not a.member.private)
+    stats = call(
+        sim,
+        "GET",
+        f"/Destiny2/{public.membership_type}/Account/{public.membership_id}/Stats/",
+        None,
+    )
+    assert stats["ErrorCode"] == 1 and stats["Response"]["mergedAllCharacters"]["results"]
+    hidden = next((a.member for a in pending if a.member.private), None)
+    if hidden is not None:
+        path = f"/Destiny2/{hidden.membership_type}/Account/{hidden.membership_id}/Stats/"
+        assert call(sim, "GET", path, None)["ErrorCode"] == 1665

@@ -54,6 +54,10 @@ def test_founder_approves_kicks_after_confirming_and_every_action_is_audited(
     assert home.status_code == 200 and "no-store" in home.headers["Cache-Control"]
     applicants = re.findall(r'data-applicant="(\d+)"', home.text)
     assert len(applicants) >= 2
+    assert re.search(r"<td>[\d,]+ h</td>", home.text)  # a public applicant's time played
+    pending = site.h.sim.sim.applicants.pending(site.h.world)
+    if any(a.member.private for a in pending):
+        assert "private profile" in home.text
 
     approved = browser.post(
         f"{site.url}/admin/applications",
