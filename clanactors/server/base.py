@@ -103,11 +103,14 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     else:
         method = access_log.error
     took = 1000.0 * handler.request.request_time()
+    uri = handler.request.uri or ""
+    if handler.request.path == "/signin/callback":
+        uri = handler.request.path + "?…"  # the one-time code and state stay out of logs
     method(
         "%d %s %s (%s) %.2fms",
         status,
         handler.request.method,
-        handler.request.uri,
+        uri,
         handler.request.remote_ip,
         took,
     )

@@ -555,7 +555,7 @@ class AuthorizeHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
+            "default-src 'none'; form-action *; frame-ancestors 'none'",
         )
         self.set_header("Cache-Control", "no-store")
 

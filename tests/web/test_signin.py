@@ -50,6 +50,9 @@ def test_signin_keeps_a_signed_httponly_session_and_no_token_anywhere(
     for token in tokens:
         assert all(token not in text for text in everything)
     assert SECRET not in caplog.text and KEY not in caplog.text
+    # The site's own log (not the test client's urllib3 lines) keeps the code out too.
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("urllib3"))
+    assert "GET /signin/callback?…" in ours and "code=" not in ours
 
     # Sign-out needs its CSRF token; then the session is gone for good.
     assert browser.post(f"{site.url}/signout", timeout=10).status_code == 403
