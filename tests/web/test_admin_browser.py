@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.web.admin_site import Site, site
+from tests.web.axe import serious_violations
 from tests.web.conftest import CHROMIUM, csp_violations
 
 __all__ = ["site"]
@@ -40,6 +41,7 @@ def test_founder_approves_and_kicks_after_confirming(page: Any, site: Site) -> N
     sign_in_as(page, site, founder.membership_id)
     page.wait_for_url(f"{site.url}/admin")
     expect(page.locator("#signed-in-as")).to_contain_text(founder.name)
+    assert serious_violations(page) == []  # the admin page
     applicant = page.locator("[data-applicant]").first
     applicant_id = applicant.get_attribute("data-applicant")
     applicant.locator("input[type=checkbox]").check()
@@ -52,15 +54,18 @@ def test_founder_approves_and_kicks_after_confirming(page: Any, site: Site) -> N
     ids = page.eval_on_selector_all(
         "#roster-admin input[name=m]", "boxes => boxes.map(b => b.value)"
     )
+    assert serious_violations(page) == []  # the roster with the admin's controls
     away = [i for i in ids if site.h.world.members[i].rank < 3][:2]
     assert len(away) == 2
     for membership_id in away:
         page.check(f'#roster-admin input[value="{membership_id}"]')
     page.click("#roster-admin button[value=kick]")
     expect(page.locator("#confirm-list li")).to_have_count(2)
+    assert serious_violations(page) == []  # the confirmation
     assert all(site.h.world.members[i].in_clan for i in away)  # nothing done before confirming
     page.click("#confirm-button")
     expect(page.locator("#outcomes li.done")).to_have_count(2)
+    assert serious_violations(page) == []  # the result
     assert not any(site.h.world.members[i].in_clan for i in away)
 
     # A markup name on the confirmation page is text; cancelling does nothing.
