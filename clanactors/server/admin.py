@@ -40,6 +40,8 @@ EVENTS_SHOWN = 50
 STATS_SHOWN = 20  # applicants whose public stats are read for the page
 RANK_NUMBERS = {"Beginner": 1, "Member": 2, "Admin": 3}
 RANK_NAMES = {n: name for name, n in RANK_NUMBERS.items()}
+# GroupBanRequest: `length` is Ignores.IgnoreLength, 8 = Forever (as bungie.net bans).
+BAN_BODY = {"comment": "", "length": 8}
 SELECTION = re.compile(r"[0-9]{1,20}")
 
 
@@ -318,7 +320,7 @@ class AdminMembers(AdminPage):
             if action == "kick":
                 endpoint, path, body = "KickMember", f"{base}/Kick/", None
             elif action == "ban":
-                endpoint, path, body = "BanMember", f"{base}/Ban/", {"comment": "", "length": 0}
+                endpoint, path, body = "BanMember", f"{base}/Ban/", BAN_BODY
             else:
                 now = RANK_NUMBERS.get(entry.rank)
                 new = None if now is None else now + (1 if action == "promote" else -1)

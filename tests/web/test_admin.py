@@ -93,12 +93,24 @@ def test_founder_approves_kicks_after_confirming_and_every_action_is_audited(
     assert kicked.status_code == 200 and kicked.text.count('class="done"') == 2
     assert not any(in_clan(site, m) for m in idle)
 
+    target = next(m for m in site.h.world.roster() if m.rank == 2 and not m.special)
+    banned = browser.post(
+        f"{site.url}/admin/members",
+        data={"_xsrf": xsrf(ask), "action": "ban", "m": target.membership_id, "confirm": "yes"},
+        timeout=10,
+    )
+    assert 'class="done"' in banned.text and target.membership_id in site.h.sim.sim.banned
+    assert not in_clan(site, target.membership_id)
+
     events = admin_events(site)
     actions = [(e.payload["action"], e.payload["outcome"]) for e in events]
-    assert actions == [("approve", "done"), ("deny", "done"), ("kick", "done"), ("kick", "done")]
+    assert actions == [
+        ("approve", "done"), ("deny", "done"), ("kick", "done"), ("kick", "done"), ("ban", "done")
+    ]  # fmt: skip
     assert all(e.payload["admin"]["membershipId"] == founder.membership_id for e in events)
     listed = browser.get(f"{site.url}/admin", timeout=10)
     assert all(f'data-event="{e.id}"' in listed.text for e in events)
+    idle.append(target.membership_id)
 
     site.h.run(2 * site.h.roster_interval, step=5)  # the next roster polls see them gone
     with site.h.db.session() as session:
@@ -109,7 +121,7 @@ def test_founder_approves_kicks_after_confirming_and_every_action_is_audited(
     assert set(idle) <= gone
 
     tokens = site.tokens_issued()
-    for text in (caplog.text, home.text, away.text, kicked.text, listed.text):
+    for text in (caplog.text, home.text, away.text, kicked.text, banned.text, listed.text):
         assert all(t not in text for t in tokens) and SECRET not in text and KEY not in text
 
 
