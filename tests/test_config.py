@@ -211,3 +211,29 @@ def test_history_days_is_a_number_of_days_or_all() -> None:
     for bad in ("0", "-3", "forever", "1.5"):
         with pytest.raises(ConfigError, match="CLANACTORS_HISTORY_DAYS"):
             load_settings({"CLANACTORS_HISTORY_DAYS": bad})
+
+
+SECRET_KEY = "k" * 40
+
+
+def test_oauth_settings_go_together_and_stay_out_of_repr() -> None:
+    assert not load_settings({}).oauth
+    assert load_settings({}).web_root == "https://www.bungie.net"
+    env = {
+        "CLANACTORS_OAUTH_CLIENT_ID": "4242",
+        "CLANACTORS_OAUTH_CLIENT_SECRET": "client-secret-value",
+        "CLANACTORS_SECRET_KEY": SECRET_KEY,
+        "BUNGIE_WEB_ROOT": "http://127.0.0.1:9/",
+    }
+    s = load_settings(env)
+    assert s.oauth and s.web_root == "http://127.0.0.1:9"
+    assert "client-secret-value" not in repr(s) and SECRET_KEY not in repr(s)
+    for missing, named in (
+        ("CLANACTORS_OAUTH_CLIENT_SECRET", "CLANACTORS_OAUTH_CLIENT_ID"),
+        ("CLANACTORS_SECRET_KEY", "CLANACTORS_SECRET_KEY"),
+    ):
+        with pytest.raises(ConfigError, match=named):
+            load_settings({k: v for k, v in env.items() if k != missing})
+    with pytest.raises(ConfigError, match="at least 32") as short:
+        load_settings({**env, "CLANACTORS_SECRET_KEY": "too-short"})
+    assert "too-short" not in str(short.value)

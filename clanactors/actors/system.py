@@ -16,12 +16,14 @@ from clanactors.actors.messages import (
     Ping,
     PollNow,
     Reconcile,
+    Record,
     ToAllMembers,
     ViewHealth,
 )
 from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
+from clanactors.domain.events import Event
 from clanactors.domain.snapshot import Snapshot
 from clanactors.notify.delivery import NotifySettings
 from clanactors.render.wire import ClanState, state_of
@@ -114,6 +116,12 @@ class ActorSystem:
 
     def _database_back(self) -> None:
         self.ctx.peers.reconciler.tell(Reconcile("the database recovered"))
+
+    def record(self, event: Event, timeout: float = 10.0) -> int | None:
+        """Have the feed store and publish `event` (the admin pages' actions); None when
+        the feed is down, does not answer in time, or already had it."""
+        answer = self.ctx.peers.feed.ask(Record(event), timeout)
+        return answer if isinstance(answer, int) else None
 
     def snapshot(self) -> ClanState:
         """The clan view now, as the web would serve it."""

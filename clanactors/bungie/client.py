@@ -22,13 +22,16 @@ from clanactors import __version__
 from clanactors.bungie import models
 from clanactors.bungie.errors import (
     SUCCESS,
+    TOKEN_CODES,
     AuthError,
     BungieError,
     ClientClosedError,
     MaintenanceError,
     NotFoundError,
+    OAuthRefused,
     PrivacyError,
     ThrottledError,
+    TokenError,
     TransientError,
     error_for_code,
 )
@@ -208,6 +211,106 @@ class BungieClient:
             "definition", f"/Destiny2/Manifest/DestinySeasonDefinition/{season_hash}/"
         )
         return models.parse_season_definition(payload)
+
+    # ------------------------------------------------------------------ signed-in player
+    # Calls made with a player's OAuth token (sign-in and the admin pages, docs/api.md, "Sign-in"):
+    # paced by the same ceiling, sent once (an admin action is never retried blindly), and
+    # their failures are the player's, not Bungie's status. No token is ever logged.
+
+    def oauth_token(
+        self, form: Mapping[str, str], client_id: str, client_secret: str
+    ) -> models.OAuthTokens:
+        """Exchange a code (`grant_type=authorization_code`) or a refresh token."""
+        url = f"{self._api_root}/App/OAuth/Token/"
+        response = self._send_user("POST", "oauth_token", url, None, data=dict(form),
+                                   auth=(client_id, client_secret))  # fmt: skip
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code in (400, 401) and isinstance(body, Mapping) and "error" in body:
+            raise OAuthRefused(
+                f"{body.get('error')}: {body.get('error_description') or ''}".strip(),
+                status=str(body.get("error")),
+                path="/App/OAuth/Token/",
+            )
+        if response.status_code != 200 or body is None:
+            raise TransientError(
+                f"token endpoint answered HTTP {response.status_code}", path="/App/OAuth/Token/"
+            )
+        try:
+            return models.parse_oauth_tokens(body)
+        except ValueError as exc:
+            raise BungieError(str(exc), path="/App/OAuth/Token/") from None
+
+    def get_current_user(self, access_token: str) -> models.CurrentUser:
+        path = "/User/GetMembershipsForCurrentUser/"
+        return models.parse_current_user(self._user_call("GET", "user", path, access_token))
+
+    def get_pending(self, group_id: str, access_token: str) -> list[models.Application]:
+        found: list[models.Application] = []
+        for page in range(1, 6):
+            payload = self._user_call(
+                "GET", "admin_pending", f"/GroupV2/{group_id}/Members/Pending/", access_token,
+                params={"currentpage": page},
+            )  # fmt: skip
+            apps, more = models.parse_pending(payload)
+            found.extend(apps)
+            if not more or not apps:
+                break
+        return found
+
+    def admin_post(
+        self, endpoint: str, path: str, access_token: str, body: Mapping[str, Any] | None = None
+    ) -> Any:
+        """One GroupV2 admin call (`POST`), sent once: its Response, or the typed error
+        carrying Bungie's message."""
+        return self._user_call("POST", endpoint, path, access_token, json=dict(body or {}))
+
+    def _user_call(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        access_token: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        response = self._send_user(
+            method, endpoint, f"{self._api_root}{path}", access_token, params=params, json=json
+        )
+        try:
+            return parse_envelope(response, path)
+        except BungieError as exc:
+            if exc.code in TOKEN_CODES:
+                raise TokenError(exc.args[0], code=exc.code, status=exc.status, path=path) from None
+            raise
+
+    def _send_user(
+        self, method: str, endpoint: str, url: str, access_token: str | None, **kwargs: Any
+    ) -> requests.Response:
+        waited = self._limiter.acquire(LIVE)
+        metrics.RATE_LIMIT_WAIT.labels(metrics.PRIORITY_NAMES[LIVE]).inc(waited)
+        with self._lock:
+            self.calls[endpoint] += 1
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+        outcome = "error"
+        try:
+            response = self._session.request(
+                method, url, headers=headers, timeout=self._timeout, allow_redirects=False,
+                **kwargs,
+            )  # fmt: skip
+            outcome = "ok" if response.status_code < 400 else "refused"
+            return response
+        except requests.Timeout:
+            raise TransientError("request timed out", path=endpoint) from None
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"cannot reach Bungie: {type(exc).__name__}", path=endpoint
+            ) from None
+        finally:
+            metrics.BUNGIE_REQUESTS.labels(endpoint, outcome).inc()
 
     def probe(self) -> None:
         """A cheap call to see whether Bungie is back (the manifest index)."""

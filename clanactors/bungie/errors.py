@@ -9,6 +9,9 @@ THROTTLE_CODES = frozenset({31, 35, 36, 37, 51, 54, 55, 56, 57, 1672})
 PRIVACY_CODES = frozenset({1665, 1682})
 NOT_FOUND_CODES = frozenset({11, 21, 622, 686, 688, 1601, 1620, 1653})
 AUTH_CODES = frozenset({99, 2101, 2102, 2103, 2107})
+# A player's OAuth token (not the API key): expired, or not (or no longer) good.
+TOKEN_EXPIRED_CODES = frozenset({2111, 2115})
+TOKEN_CODES = TOKEN_EXPIRED_CODES | frozenset({99, 2117, 2118, 2119, 2120, 2121, 2123, 2124})
 BAD_REQUEST_CODES = frozenset({7, 8, 9, 18, 19, 1630})
 
 
@@ -51,6 +54,20 @@ class NotFoundError(BungieError):
 
 class AuthError(BungieError):
     """The API key is missing, invalid or disabled: nothing will work until it is fixed."""
+
+
+class TokenError(BungieError):
+    """The signed-in player's OAuth token was refused: `expired` (refresh it, then ask
+    again) or withdrawn, revoked or unknown (sign in again)."""
+
+    @property
+    def expired(self) -> bool:
+        return self.code in TOKEN_EXPIRED_CODES
+
+
+class OAuthRefused(BungieError):
+    """The token endpoint said no (`invalid_grant`, `invalid_client`, ...): the code or the
+    refresh token is no good; the player must sign in again."""
 
 
 class BadRequestError(BungieError):

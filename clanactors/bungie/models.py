@@ -9,7 +9,7 @@ a KeyError. A payload that lacks what the spec promises raises `ResponseShapeErr
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -626,3 +626,116 @@ def parse_current_season(payload: Any) -> int | None:
         raise ResponseShapeError("profile payload is not an object")
     profile = _component_data(payload, "profile") or {}
     return _hash(profile.get("currentSeasonHash"))
+
+
+# ---------------------------------------------------------------------------- sign-in, admin
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    """The token endpoint's answer. `repr` never shows a token (logs, tracebacks)."""
+
+    access_token: str = field(repr=False)
+    expires_in: float
+    refresh_token: str = field(repr=False)
+    refresh_expires_in: float
+    bnet_membership_id: str
+
+
+def parse_oauth_tokens(body: Any) -> OAuthTokens:
+    where = "OAuth token"
+    if not isinstance(body, Mapping):
+        raise ValueError(f"{where}: not an object")
+    access = body.get("access_token")
+    refresh = body.get("refresh_token")
+    if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+        raise ValueError(f"{where}: no access or refresh token")  # never echo the body
+    try:
+        expires_in = float(body.get("expires_in") or 3600)
+        refresh_in = float(body.get("refresh_expires_in") or 7776000)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expires_in is not a number") from None
+    return OAuthTokens(
+        access, expires_in, refresh, refresh_in, str(body.get("membership_id") or "")
+    )
+
+
+@dataclass(frozen=True)
+class Membership:
+    membership_type: int
+    membership_id: str
+    display_name: str
+    bungie_name: str
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """GetMembershipsForCurrentUser: the signed-in player's Destiny memberships."""
+
+    memberships: tuple[Membership, ...]
+    primary_membership_id: str | None
+    display_name: str
+
+
+def _membership(card: Any, where: str) -> Membership:
+    if not isinstance(card, Mapping):
+        raise ValueError(f"{where}: membership is not an object")
+    return Membership(
+        int(card.get("membershipType") or 0),
+        _id(card.get("membershipId"), where),
+        display_name(card),
+        bungie_name(card),
+    )
+
+
+def parse_current_user(payload: Any) -> CurrentUser:
+    where = "GetMembershipsForCurrentUser"
+    cards = _get(payload, "destinyMemberships", where=where) or []
+    memberships = tuple(_membership(c, where) for c in cards)
+    primary = payload.get("primaryMembershipId")
+    user = payload.get("bungieNetUser") or {}
+    name = str(
+        user.get("cachedBungieGlobalDisplayName")
+        or user.get("displayName")
+        or (memberships[0].display_name if memberships else "Guardian")
+    )
+    return CurrentUser(memberships, str(primary) if primary else None, name)
+
+
+@dataclass(frozen=True)
+class Application:
+    """A pending application to join the clan (GroupsV2.GroupMemberApplication)."""
+
+    membership: Membership
+    applied_at: datetime | None
+    message: str
+    is_public: bool
+
+
+def parse_pending(payload: Any) -> tuple[tuple[Application, ...], bool]:
+    """One page of GetPendingMemberships, and whether there are more."""
+    where = "GetPendingMemberships"
+    results = _get(payload, "results", where=where) or []
+    found = []
+    for raw in results:
+        card = raw.get("destinyUserInfo") if isinstance(raw, Mapping) else None
+        if card is None:
+            continue
+        found.append(
+            Application(
+                _membership(card, where),
+                parse_time(raw.get("creationDate")),
+                str(raw.get("requestMessage") or ""),
+                bool(card.get("isPublic", True)),
+            )
+        )
+    return tuple(found), bool(payload.get("hasMore"))
+
+
+def parse_entity_results(payload: Any) -> dict[str, int]:
+    """ListOfEntityActionResult: membershipId -> ErrorCode (1 is done)."""
+    if not isinstance(payload, list):
+        raise ValueError("entity action results: not a list")
+    return {
+        str(r.get("entityId")): int(r.get("result") or 0) for r in payload if isinstance(r, Mapping)
+    }

@@ -28,6 +28,7 @@ class Kind(StrEnum):
     ACTIVITY_STARTED = "activity_started"
     ACTIVITY_CLEARED = "activity_cleared"
     ACTIVITY_ENDED = "activity_ended"
+    ADMIN_ACTION = "admin_action"
 
 
 KINDS: tuple[str, ...] = tuple(Kind)
@@ -203,3 +204,53 @@ def match_text(who: str, activity_name: str, match: Match, cleared: bool) -> str
     if result.place is not None:
         return f"{said}: placed {result.result}"
     return f"{said}: {'victory' if result.won else 'defeat'}"
+
+
+# What an admin can do from /admin (docs/api.md, "Admin pages"): the verb of the event.
+ADMIN_VERBS = {
+    "approve": ("approved", "approve"),
+    "deny": ("denied", "deny"),
+    "kick": ("kicked", "kick"),
+    "ban": ("banned", "ban"),
+    "promote": ("promoted", "promote"),
+    "demote": ("demoted", "demote"),
+}
+
+
+def admin_action(
+    admin: tuple[str, str],
+    action: str,
+    targets: dict[str, str],
+    members: Iterable[str],
+    done: bool,
+    message: str,
+    at: datetime,
+    key: str,
+    detail: str = "",
+) -> Event:
+    """An admin's action and how it went: `admin` is (membershipId, name), `targets` maps
+    membershipId to name (applicants too), `members` the clan members among them and the
+    admin; `message` is Bungie's refusal (or ""), `detail` e.g. "to Admin"; `key` names
+    the one attempt."""
+    did, do = ADMIN_VERBS[action]
+    whom = join_names(list(targets.values()))
+    extra = f" {detail}" if detail else ""
+    text = (
+        f"{admin[1]} {did} {whom}{extra}"
+        if done
+        else f"{admin[1]} could not {do} {whom}{extra}: {message or 'Bungie refused'}"
+    )
+    return Event(
+        kind=Kind.ADMIN_ACTION,
+        occurred_at=at,
+        members=_sorted_ids({admin[0], *members}),
+        text=text,
+        dedupe_key=f"admin_action:{key}",
+        extra={
+            "admin": {"membershipId": admin[0], "name": admin[1]},
+            "action": action,
+            "targets": [{"membershipId": i, "name": n} for i, n in targets.items()],
+            "outcome": "done" if done else "refused",
+            "message": message,
+        },
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,7 +24,8 @@ from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.bungie.errors import AuthError, BungieError, NotFoundError
 from clanactors.core.clock import Clock, RealClock
 from clanactors.core.errors import ConfigError
-from clanactors.notify.delivery import NotifySettings
+from clanactors.domain.events import Event
+from clanactors.notify.delivery import NotifySettings, webhook_id
 from clanactors.process.config import Settings
 from clanactors.process.leader import PollerLock
 from clanactors.process.logs import held_until_started
@@ -34,9 +36,11 @@ from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener, Published, tune_gc
 from clanactors.server.limits import http_server
+from clanactors.server.sessions import AuthConfig
 from clanactors.server.tail import DatabaseTail
 from clanactors.server.waiting import waiting_app
 from clanactors.sim.server import RunningSimulator, start_in_thread
+from clanactors.store.audit import record_with_outbox
 from clanactors.store.db import Database, check_connection, migrate, not_up_yet, safe_url
 from clanactors.store.eventlog import last_event_id
 from clanactors.store.live import load_snapshot
@@ -119,7 +123,7 @@ def run(settings: Settings, verbose: bool = False) -> int:
             with held_until_started(verbose):
                 settings, simulator, client = _start_checks(waited, db)
         assert client is not None
-        asyncio.run(_serve(settings, db, client))
+        asyncio.run(_serve(settings, db, client, simulator))
     finally:
         if client is not None:
             client.close()
@@ -197,6 +201,14 @@ def _start_checks(
         settings = replace(
             settings, api_key="demo", clan_id=simulator.clan_id, api_root=root, stats_root=root
         )
+        if not settings.oauth:  # sign in as any simulated member, the founder too
+            settings = replace(
+                settings,
+                web_root=simulator.url,
+                oauth_client_id="demo",
+                oauth_client_secret=secrets.token_urlsafe(24),
+                secret_key=settings.secret_key or secrets.token_urlsafe(32),
+            )
         log.info("demo mode: simulated Bungie API at %s (clan %s)", root, simulator.clan_id)
     assert settings.api_key and settings.clan_id
     client = BungieClient(
@@ -284,6 +296,21 @@ class Pollers:
                 log.info("another process polls clan %s; following it", self.settings.clan_id)
             self.tail.start()
 
+    def record_event(self, event: Event) -> int | None:
+        """Store and publish an event from the web side (a worker thread): through the
+        feed actor while this process polls, else straight to the database (the polling
+        process's tail, or this one's, publishes it)."""
+        system = self.system
+        if system is not None and system.failed is None:
+            stored = system.record(event)
+            if stored is not None:
+                return stored
+        hooks = tuple(webhook_id(u) for u in self.settings.discord_webhooks)
+        with self.db.session() as session:
+            return record_with_outbox(
+                session, event, datetime.now(UTC), hooks, self.settings.discord_kinds
+            )
+
     def _start_system(self) -> None:
         system = actor_system(self.settings, self.db, self.client, health=self.health)
         system.add_listener(self.listener)
@@ -323,7 +350,25 @@ class Pollers:
         self.lock.release()
 
 
-async def _serve(settings: Settings, db: Database, client: BungieClient) -> None:
+def auth_config(settings: Settings) -> AuthConfig | None:
+    if not settings.oauth:
+        return None
+    assert settings.oauth_client_id and settings.oauth_client_secret and settings.secret_key
+    return AuthConfig(
+        settings.oauth_client_id,
+        settings.oauth_client_secret,
+        settings.web_root,
+        settings.secret_key,
+        settings.public_url,
+    )
+
+
+async def _serve(
+    settings: Settings,
+    db: Database,
+    client: BungieClient,
+    simulator: RunningSimulator | None = None,
+) -> None:
     hub = Hub()
     with db.session() as session:
         hub.last_event_id = last_event_id(session)
@@ -344,6 +389,8 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             names=ActivityNames(db, client, RealClock()),
             roster_interval=settings.roster_interval,
             profile_interval=settings.profile_interval,
+            auth=auth_config(settings),
+            record_event=lambda event: pollers.record_event(event),
         )
         app = make_app(
             web,
@@ -351,17 +398,26 @@ async def _serve(settings: Settings, db: Database, client: BungieClient) -> None
             trusted_proxies=settings.trusted_proxies,
             public_url=settings.public_url,
         )
-        await _listen(settings, app)
+        await _listen(settings, app, simulator)
     finally:
         task.cancel()
         await asyncio.get_running_loop().run_in_executor(None, pollers.stop)
         listener.stop()
 
 
-async def _listen(settings: Settings, app: tornado.web.Application) -> None:
+async def _listen(
+    settings: Settings, app: tornado.web.Application, simulator: RunningSimulator | None = None
+) -> None:
     def listening(port: int) -> None:
         host = settings.host if ":" not in settings.host else f"[{settings.host}]"
         log.info("listening on http://%s:%d/", host, port)
+        if simulator is not None and settings.oauth_client_id and settings.oauth_client_secret:
+            # Demo: the simulated Bungie.net knows this site as its OAuth application.
+            local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else host
+            site = settings.public_url or f"http://{local}:{port}"
+            simulator.sim.oauth.register(
+                settings.oauth_client_id, settings.oauth_client_secret, f"{site}/signin/callback"
+            )
 
     # Timeouts and sizes for every connection (server/limits.py); no `xheaders`: the
     # application believes X-Forwarded-For only from CLANACTORS_TRUSTED_PROXIES.

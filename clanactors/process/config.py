@@ -25,6 +25,8 @@ from clanactors.store.db import DEFAULT_DATABASE_URL, DEMO_DATABASE_URL
 
 DEFAULT_API_ROOT = "https://www.bungie.net/Platform"
 DEFAULT_STATS_ROOT = "https://stats.bungie.net/Platform"
+DEFAULT_WEB_ROOT = "https://www.bungie.net"
+MIN_SECRET_KEY = 32  # characters of CLANACTORS_SECRET_KEY
 DEFAULT_DISCORD_KINDS = (Kind.MEMBER_JOINED, Kind.MEMBER_LEFT, Kind.ACTIVITY_CLEARED)
 
 
@@ -46,16 +48,27 @@ class Settings:
     discord_webhooks: tuple[str, ...] = ()
     discord_kinds: tuple[str, ...] = DEFAULT_DISCORD_KINDS
     history_days: int | None = None  # None: all of it
+    web_root: str = DEFAULT_WEB_ROOT
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = None
+    secret_key: str | None = None
 
     @property
     def demo(self) -> bool:
         """No API key: run against the built-in simulated Bungie API."""
         return self.api_key is None
 
+    @property
+    def oauth(self) -> bool:
+        """Sign-in with Bungie and the admin pages are on (docs/api.md, "Sign-in")."""
+        return bool(self.oauth_client_id and self.oauth_client_secret)
+
     def __repr__(self) -> str:  # keep the key and webhook tokens out of logs and tracebacks
         fields = {
             **self.__dict__,
             "api_key": "***" if self.api_key else None,
+            "oauth_client_secret": "***" if self.oauth_client_secret else None,
+            "secret_key": "***" if self.secret_key else None,
             "discord_webhooks": tuple(webhook_id(u) + "/***" for u in self.discord_webhooks),
         }
         inner = ", ".join(f"{k}={v!r}" for k, v in fields.items())
@@ -69,6 +82,23 @@ def _text(name: str, raw: str) -> str:
 def _api_key(name: str, raw: str) -> str:
     if any(c.isspace() for c in raw):
         raise ConfigError(f"{name} must not contain spaces")
+    return raw
+
+
+def _secret(name: str, raw: str) -> str:
+    if any(c.isspace() for c in raw):
+        raise ConfigError(f"{name} must not contain spaces")
+    return raw
+
+
+def _secret_key(name: str, raw: str) -> str:
+    _secret(name, raw)
+    if len(raw) < MIN_SECRET_KEY:
+        # Never echo the value.
+        raise ConfigError(
+            f"{name} must be at least {MIN_SECRET_KEY} characters "
+            f"(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
     return raw
 
 
@@ -294,6 +324,34 @@ SETTINGS: tuple[Setting, ...] = (
         _days_or_all,
         "how far back members' history is read (days, or 'all')",
     ),
+    Setting(
+        "BUNGIE_WEB_ROOT",
+        "web_root",
+        "--web-root",
+        _url,
+        "base URL of bungie.net's web pages (the OAuth sign-in page)",
+    ),
+    Setting(
+        "CLANACTORS_OAUTH_CLIENT_ID",
+        "oauth_client_id",
+        "--oauth-client-id",
+        _secret,
+        "the Bungie application's OAuth client id (with the secret: sign-in and /admin)",
+    ),
+    Setting(
+        "CLANACTORS_OAUTH_CLIENT_SECRET",
+        "oauth_client_secret",
+        "--oauth-client-secret",
+        _secret,
+        "the Bungie application's OAuth client secret",
+    ),
+    Setting(
+        "CLANACTORS_SECRET_KEY",
+        "secret_key",
+        "--secret-key",
+        _secret_key,
+        "signs session cookies and encrypts stored OAuth tokens (required with OAuth)",
+    ),
 )
 
 _KNOWN_ENV = {s.env for s in SETTINGS}
@@ -330,4 +388,11 @@ def load_settings(
     settings = Settings(**values)
     if settings.api_key and not settings.clan_id:
         raise ConfigError("CLAN_ID is required when BUNGIE_API_KEY is set")
+    if bool(settings.oauth_client_id) != bool(settings.oauth_client_secret):
+        raise ConfigError(
+            "CLANACTORS_OAUTH_CLIENT_ID and CLANACTORS_OAUTH_CLIENT_SECRET go together: "
+            "set both (sign-in on) or neither"
+        )
+    if settings.oauth and not settings.secret_key:
+        raise ConfigError("CLANACTORS_SECRET_KEY is required when OAuth sign-in is set")
     return settings

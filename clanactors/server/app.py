@@ -10,7 +10,7 @@ import tornado.web
 
 from clanactors.core.paths import web_dir
 from clanactors.core.repeats import Repeats
-from clanactors.server import api, feedpages, leaderboards, memberpages, pages, roster
+from clanactors.server import admin, api, auth, feedpages, leaderboards, memberpages, pages, roster
 from clanactors.server.base import (
     HSTS_SETTING,
     NotFoundHandler,
@@ -88,6 +88,12 @@ def make_app(
             (r"/api/activities/recent", api.RecentHandler, c),
             (rf"/api/activities/{ID}", api.ActivityHandler, c),
             (r"/api/feed", api.FeedHandler, c),
+            (r"/signin", auth.SignIn, c),
+            (r"/signin/callback", auth.SignInCallback, c),
+            (r"/signout", auth.SignOut, c),
+            (r"/admin", admin.AdminHome, c),
+            (r"/admin/applications", admin.AdminApplications, c),
+            (r"/admin/members", admin.AdminMembers, c),
             (r"/healthz", api.HealthHandler, c),
             (r"/metrics", api.MetricsHandler, c),
             (r"/ws", LiveSocket, ws),
@@ -101,7 +107,15 @@ def make_app(
         log_function=log_request,
         autoescape="xhtml_escape",
         compress_response=True,
-        xsrf_cookies=False,
+        # Every POST carries the form's _xsrf token matching its cookie, or is a 403
+        # before the handler runs (sign-out, the admin actions).
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={
+            "httponly": True,
+            "samesite": "Lax",
+            "secure": bool(public_url and public_url.startswith("https://")),
+        },
+        cookie_secret=ctx.auth.cookie_secret if ctx.auth is not None else None,
         debug=debug,
         websocket_ping_interval=PING_INTERVAL,
         websocket_ping_timeout=PING_TIMEOUT,

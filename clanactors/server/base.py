@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from http import HTTPStatus
@@ -20,9 +21,11 @@ from tornado.log import access_log
 from clanactors.actors.activity_names import ActivityNames
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
+from clanactors.domain.events import Event
 from clanactors.render.front import ago
 from clanactors.runtime.health import Health
 from clanactors.server.hub import Hub
+from clanactors.server.sessions import AuthConfig, Viewer, load_viewer
 from clanactors.store.db import DATABASE_TROUBLE, Database
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,10 @@ class WebContext:
     profile_interval: float = 30.0
     started: float = field(default_factory=time.monotonic)
     clock: Clock = field(default_factory=RealClock)
+    # Stores an event and publishes it (the feed actor where it runs, else the database):
+    # the admin pages' `admin_action`. None: written to the database directly.
+    record_event: Callable[[Event], int | None] | None = None
+    auth: AuthConfig | None = None  # sign-in with Bungie and /admin (docs/api.md, "Sign-in")
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
@@ -96,11 +103,14 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     else:
         method = access_log.error
     took = 1000.0 * handler.request.request_time()
+    uri = handler.request.uri or ""
+    if handler.request.path == "/signin/callback":
+        uri = handler.request.path + "?…"  # the one-time code and state stay out of logs
     method(
         "%d %s %s (%s) %.2fms",
         status,
         handler.request.method,
-        handler.request.uri,
+        uri,
         handler.request.remote_ip,
         took,
     )
@@ -126,9 +136,30 @@ class StaticFiles(tornado.web.StaticFileHandler):
 
 class BaseHandler(tornado.web.RequestHandler):
     quiet_log = False
+    viewer: Viewer | None = None  # the signed-in player, when sign-in is on
 
     def initialize(self, ctx: WebContext) -> None:
         self.ctx = ctx
+
+    async def prepare(self) -> None:
+        if self.ctx.auth is not None and not self.is_api:
+            try:
+                self.viewer = await load_viewer(self)
+            except DatabaseUnavailable:
+                self.viewer = None  # the page from memory, as to anyone
+            if self.viewer is not None:
+                self.set_header("Cache-Control", "private, no-store")
+
+    @property
+    def viewer_key(self) -> str | None:
+        """What a cached page depends on besides the clan: who is signed in here."""
+        return self.viewer.session.id_hash if self.viewer is not None else None
+
+    def get_template_namespace(self) -> dict[str, Any]:
+        namespace = super().get_template_namespace()
+        namespace["viewer"] = self.viewer
+        namespace["signin_on"] = self.ctx.auth is not None
+        return namespace
 
     @property
     def is_api(self) -> bool:
@@ -219,5 +250,5 @@ class BaseHandler(tornado.web.RequestHandler):
 
 
 class NotFoundHandler(BaseHandler):
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         raise tornado.web.HTTPError(404, "not found")

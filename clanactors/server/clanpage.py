@@ -59,6 +59,7 @@ class ClanPage(PageHandler):
             hub.snapshot.version,
             hub.last_event_id,
             int(now.timestamp()),
+            self.viewer_key,
         )
         body = await hub.pages.body(key, lambda: build(now))
         self.set_header("Content-Type", self.content_type)

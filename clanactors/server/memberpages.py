@@ -70,15 +70,11 @@ def clanmates(history: MemberHistory, members: dict[str, Any]) -> list[Clanmate]
     """Members this one shared instances with (their whole history), most time in the
     last 30 days first, then most ever."""
     mates = [
-        Clanmate(
-            members[m], history.week_with.get(m, 0), history.month_with.get(m, 0), seconds
-        )
+        Clanmate(members[m], history.week_with.get(m, 0), history.month_with.get(m, 0), seconds)
         for m, seconds in history.ever_with.items()
         if m in members
     ]
-    mates.sort(
-        key=lambda c: (-c.month, -c.week, -c.ever, c.member["bungieName"].casefold())
-    )
+    mates.sort(key=lambda c: (-c.month, -c.week, -c.ever, c.member["bungieName"].casefold()))
     return mates
 
 

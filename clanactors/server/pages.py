@@ -77,7 +77,7 @@ class IndexHandler(PageHandler):
 
     async def get(self) -> None:
         second = int(self.ctx.clock.now().timestamp())
-        self.finish(await self.ctx.hub.pages.body(("front", second), self._build))
+        self.finish(await self.ctx.hub.pages.body(("front", second, self.viewer_key), self._build))
 
     async def _build(self) -> bytes:
         try:

@@ -654,9 +654,10 @@ def _period(values: dict[str, float]) -> dict[str, Any]:
 
 
 def account_stats_response(
-    world: World, membership_type: int, membership_id: str
+    world: World, membership_type: int, membership_id: str, member: SimMember | None = None
 ) -> dict[str, Any]:
-    member = find_member(world, membership_type, membership_id)
+    """`member`: someone who is not in the world's clan (an applicant), found elsewhere."""
+    member = member or find_member(world, membership_type, membership_id)
     t = _totals(member)
     pve_seconds = t.seconds_played - t.pvp_seconds
     pve = {

@@ -17,6 +17,7 @@ Besides the Bungie paths under /Platform/ it answers paths of its own, in plain 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import threading
@@ -24,15 +25,18 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import tornado.httpserver
 import tornado.web
+from tornado.escape import xhtml_escape
 
 from clanactors.core.clock import Clock, ScaledClock
 from clanactors.runtime.serving import ServerThread, serve_until_stopped
-from clanactors.sim import render
+from clanactors.sim import admin, render
 from clanactors.sim.archive import Archive
 from clanactors.sim.faults import FaultError, Faults, check_switch
+from clanactors.sim.people import SimMember
 from clanactors.sim.render import SimError, iso
 from clanactors.sim.world import KINDS, Happening, World
 
@@ -72,6 +76,9 @@ class Simulator:
             self.world, history_days, private_members=3, hostile_names=hostile_names
         ).start()
         self.faults = faults or Faults()
+        self.oauth = admin.OAuth()  # sign-in: clients, codes, tokens (sim/admin.py)
+        self.applicants = admin.Applicants(seed)
+        self.banned: set[str] = set()
         self.requests: Counter[str] = Counter()  # by endpoint
         self.paths: Counter[str] = Counter()  # by request path, for "fetched once" checks
         self._lock = threading.Lock()
@@ -136,7 +143,15 @@ class BungieHandler(tornado.web.RequestHandler):
     def answer(self) -> Any:  # pragma: no cover - each endpoint overrides
         raise NotImplementedError
 
+    method = "GET"  # the HTTP method the endpoint answers (the admin ones are POSTs)
+
     async def get(self, *args: str) -> None:
+        await self.serve("GET", args)
+
+    async def post(self, *args: str) -> None:
+        await self.serve("POST", args)
+
+    async def serve(self, method: str, args: tuple[str, ...]) -> None:
         self.sim.count(self.endpoint, self.request.path)
         self.args_ = args
         faults = self.sim.faults
@@ -163,6 +178,10 @@ class BungieHandler(tornado.web.RequestHandler):
             if faults.maintenance:
                 raise SimError(
                     5, "SystemDisabled", "This system is temporarily disabled for maintenance.", 503
+                )
+            if self.method != "ANY" and method != self.method:
+                raise SimError(
+                    2, "TransportException", f"The endpoint does not accept {method}.", 405
                 )
             if faults.over_rate_limit():
                 raise SimError(
@@ -287,10 +306,26 @@ GetCharacterStats = endpoint(
         render.parse_modes(h.get_query_argument("modes", None)),
     ),
 )
-GetAccountStats = endpoint(
-    "Destiny2.GetHistoricalStatsForAccount",
-    lambda h: render.account_stats_response(h.sim.world, h.path_int(0), h.args_[1]),
-)
+
+
+def _account_stats(h: BungieHandler) -> Any:
+    """A member's account stats; an applicant's too (an admin looks before approving)."""
+    membership_type, membership_id = h.path_int(0), h.args_[1]
+    world = h.sim.world
+    if world.members.get(membership_id) is None:
+        for app in h.sim.applicants.pending(world):
+            if app.member.membership_id == membership_id:
+                if app.member.membership_type != membership_type:
+                    break
+                if app.member.private:
+                    raise SimError(1665, "DestinyPrivacyRestriction", "This profile is private.")
+                return render.account_stats_response(
+                    world, membership_type, membership_id, app.member
+                )
+    return render.account_stats_response(world, membership_type, membership_id)
+
+
+GetAccountStats = endpoint("Destiny2.GetHistoricalStatsForAccount", _account_stats)
 GetPgcr = endpoint(
     "Destiny2.GetPostGameCarnageReport",
     lambda h: render.pgcr_response(h.sim.world, h.args_[0], h.sim.archive),
@@ -302,8 +337,282 @@ GetDefinition = endpoint(
 GetManifest = endpoint("Destiny2.GetDestinyManifest", lambda h: render.manifest_response())
 
 
+def _body(h: BungieHandler) -> dict[str, Any]:
+    try:
+        body = json.loads(h.request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise SimError(7, "ParameterParseFailure", "The request body is not JSON.", 400) from None
+    if not isinstance(body, dict):
+        raise SimError(7, "ParameterParseFailure", "The request body must be an object.", 400)
+    return body
+
+
+def _grant(h: BungieHandler) -> admin.Grant:
+    return h.sim.oauth.check(h.request.headers.get("Authorization"), h.sim.world.now)
+
+
+def _admin(h: BungieHandler) -> SimMember:
+    """The signed-in admin of the clan in the path (args_[0]), or Bungie's refusal."""
+    return admin.admin_of(h.sim.world, _grant(h), h.args_[0])
+
+
+def _memberships(h: BungieHandler) -> dict[str, Any]:
+    grant = _grant(h)
+    member = h.sim.world.members.get(grant.membership_id)
+    if member is None:
+        raise SimError(1601, "DestinyAccountNotFound", "No Destiny account.")
+    return {
+        "destinyMemberships": [render.user_card(member, group=True)],
+        "primaryMembershipId": None,
+        "bungieNetUser": {
+            "membershipId": admin.bnet_id(member.membership_id),
+            "uniqueName": member.bungie_name,
+            "displayName": member.name,
+            "cachedBungieGlobalDisplayName": member.name,
+            **(
+                {"cachedBungieGlobalDisplayNameCode": member.code}
+                if member.code is not None
+                else {}
+            ),
+        },
+    }
+
+
+def _application(h: BungieHandler, app: admin.Application) -> dict[str, Any]:
+    return {
+        "groupId": h.sim.world.group_id,
+        "creationDate": iso(app.at),
+        "resolveState": 0,
+        "resolveDate": None,
+        "resolvedByMembershipId": None,
+        "requestMessage": app.message,
+        "resolveMessage": "",
+        "destinyUserInfo": render.user_card(app.member, group=True),
+        "bungieNetUserInfo": {
+            "membershipType": 254,
+            "membershipId": admin.bnet_id(app.member.membership_id),
+            "displayName": app.member.name,
+            "bungieGlobalDisplayName": app.member.name,
+        },
+    }
+
+
+def _pending(h: BungieHandler) -> dict[str, Any]:
+    _admin(h)
+    page = h.query_int("currentpage", 1)
+    if page < 1:
+        raise SimError(8, "ParameterInvalidRange", "currentpage must be 1 or more.", 400)
+    found = h.sim.applicants.pending(h.sim.world)
+    chunk = found[(page - 1) * render.PAGE_SIZE : page * render.PAGE_SIZE]
+    return {
+        "results": [_application(h, a) for a in chunk],
+        "totalResults": len(found),
+        "hasMore": page * render.PAGE_SIZE < len(found),
+        "query": {"itemsPerPage": render.PAGE_SIZE, "currentPage": page},
+        "useTotalResults": True,
+    }
+
+
+def _resolve_one(h: BungieHandler, approve: bool) -> bool:
+    caller = _admin(h)
+    _body(h)
+    app = h.sim.applicants.find(h.sim.world, h.path_int(1), h.args_[2])
+    if approve:
+        admin.approve(h.sim.world, h.sim.applicants, app, caller)
+    else:
+        admin.deny(h.sim.applicants, app)
+    return True
+
+
+def _resolve_many(h: BungieHandler, approve: bool, listed: bool) -> list[dict[str, Any]]:
+    caller = _admin(h)
+    body = _body(h)
+    world = h.sim.world
+    if listed:
+        wanted = body.get("memberships")
+        if not isinstance(wanted, list):
+            raise SimError(18, "InvalidParameters", "memberships must be a list.", 400)
+        pairs = []
+        for item in wanted:
+            try:
+                pairs.append((int(item["membershipType"]), str(int(item["membershipId"]))))
+            except (KeyError, TypeError, ValueError):
+                raise SimError(7, "ParameterParseFailure", "A bad membership.", 400) from None
+    else:
+        pairs = [
+            (a.member.membership_type, a.member.membership_id)
+            for a in h.sim.applicants.pending(world)
+        ]
+    results = []
+    for membership_type, membership_id in pairs:
+        try:
+            app = h.sim.applicants.find(world, membership_type, membership_id)
+        except SimError as exc:
+            results.append({"entityId": membership_id, "result": exc.code})
+            continue
+        if approve:
+            admin.approve(world, h.sim.applicants, app, caller)
+        else:
+            admin.deny(h.sim.applicants, app)
+        results.append({"entityId": membership_id, "result": 1})
+    return results
+
+
+def _kick(h: BungieHandler) -> dict[str, Any]:
+    caller = _admin(h)
+    member = admin.target_of(h.sim.world, caller, h.path_int(1), h.args_[2])
+    admin.kick(h.sim.world, member)
+    detail = render.group_response(h.sim.world, h.sim.world.group_id)["detail"]
+    return {"group": detail, "groupDeleted": False}
+
+
+def _ban(h: BungieHandler) -> int:
+    caller = _admin(h)
+    body = _body(h)
+    if not isinstance(body.get("length", 0), int):
+        raise SimError(7, "ParameterParseFailure", "length must be a number.", 400)
+    member = admin.target_of(h.sim.world, caller, h.path_int(1), h.args_[2])
+    admin.ban(h.sim.world, h.sim.banned, member)
+    return 0
+
+
+def _set_type(h: BungieHandler) -> int:
+    caller = _admin(h)
+    member = admin.target_of(h.sim.world, caller, h.path_int(1), h.args_[2])
+    admin.set_rank(h.sim.world, caller, member, h.path_int(3))
+    return 0
+
+
+def admin_endpoint(
+    name: str, fn: Callable[[BungieHandler], Any], method: str
+) -> type[BungieHandler]:
+    return type(
+        name.replace(".", "_"), (BungieHandler,), {"endpoint": name, "answer": fn, "method": method}
+    )
+
+
+GetMemberships = endpoint("User.GetMembershipDataForCurrentUser", _memberships)
+GetPending = endpoint("GroupV2.GetPendingMemberships", _pending)
+Approve = admin_endpoint("GroupV2.ApprovePending", lambda h: _resolve_one(h, True), "POST")
+ApproveList = admin_endpoint(
+    "GroupV2.ApprovePendingForList", lambda h: _resolve_many(h, True, True), "POST"
+)
+ApproveAll = admin_endpoint(
+    "GroupV2.ApproveAllPending", lambda h: _resolve_many(h, True, False), "POST"
+)
+DenyList = admin_endpoint(
+    "GroupV2.DenyPendingForList", lambda h: _resolve_many(h, False, True), "POST"
+)
+DenyAll = admin_endpoint("GroupV2.DenyAllPending", lambda h: _resolve_many(h, False, False), "POST")
+Kick = admin_endpoint("GroupV2.KickMember", _kick, "POST")
+Ban = admin_endpoint("GroupV2.BanMember", _ban, "POST")
+SetType = admin_endpoint("GroupV2.EditGroupMembership", _set_type, "POST")
+
+
+class TokenHandler(tornado.web.RequestHandler):
+    """POST /Platform/App/OAuth/Token/: Bungie's OAuth token endpoint (form in, JSON out,
+    no envelope), the client authenticated with HTTP Basic."""
+
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def post(self) -> None:
+        self.sim.count("App.OAuthToken", self.request.path)
+        form = {k: self.get_body_argument(k, "") for k in self.request.body_arguments}
+        basic = _basic_auth(self.request.headers.get("Authorization"))
+        self.sim.world.sync()
+        try:
+            with self.sim.world.lock:
+                body = self.sim.oauth.token(form, basic, self.sim.world.now)
+        except admin.OAuthError as exc:
+            self.set_status(exc.status)
+            body = {"error": exc.error, "error_description": exc.description}
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
+
+
+def _basic_auth(header: str | None) -> tuple[str, str] | None:
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = (
+            base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (client_id, secret) if sep else None
+
+
+class AuthorizeHandler(tornado.web.RequestHandler):
+    """GET/POST /en/OAuth/Authorize: Bungie's consent page, simulated as a form that picks
+    which clan member signs in (no script: it works under any CSP)."""
+
+    def initialize(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def set_default_headers(self) -> None:
+        self.set_header(
+            "Content-Security-Policy",
+            "default-src 'none'; form-action *; frame-ancestors 'none'",
+        )
+        self.set_header("Cache-Control", "no-store")
+
+    def get(self) -> None:
+        client_id = self.get_query_argument("client_id", "")
+        state = self.get_query_argument("state", "")
+        if (
+            self.get_query_argument("response_type", "") != "code"
+            or client_id not in self.sim.oauth.clients
+        ):
+            raise tornado.web.HTTPError(400, "unknown client_id or response_type not code")
+        self.sim.world.sync()
+        with self.sim.world.lock:
+            roster = sorted(self.sim.world.roster(), key=lambda m: (-m.rank, m.name.lower()))
+            options = "".join(
+                f'<option value="{m.membership_id}">{xhtml_escape(m.bungie_name)} '
+                f"({RANK_NAMES.get(m.rank, m.rank)})</option>"
+                for m in roster
+            )
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Sign in with Bungie.net (simulated)</title></head><body>"
+            "<h1>Sign in with Bungie.net</h1>"
+            "<p>The simulated Bungie.net: choose which clan member signs in.</p>"
+            '<form method="post" action="/en/OAuth/Authorize">'
+            f'<input type="hidden" name="client_id" value="{xhtml_escape(client_id)}">'
+            f'<input type="hidden" name="state" value="{xhtml_escape(state)}">'
+            '<label for="member">Sign in as</label> '
+            f'<select id="member" name="membership_id">{options}</select> '
+            '<button type="submit" name="approve" value="1">Authorize</button>'
+            "</form></body></html>"
+        )
+
+    def post(self) -> None:
+        client_id = self.get_body_argument("client_id", "")
+        state = self.get_body_argument("state", "")
+        membership_id = self.get_body_argument("membership_id", "")
+        self.sim.world.sync()
+        with self.sim.world.lock:
+            if self.sim.world.members.get(membership_id) is None:
+                raise tornado.web.HTTPError(400, "no such member")
+            try:
+                code, client = self.sim.oauth.authorize(
+                    client_id, membership_id, self.sim.world.now
+                )
+            except admin.OAuthError as exc:
+                raise tornado.web.HTTPError(400, exc.description) from None
+        self.redirect(f"{client.redirect_url}?{urlencode({'code': code, 'state': state})}")
+
+
+RANK_NAMES = {1: "Beginner", 2: "Member", 3: "Admin", 4: "Acting founder", 5: "Founder"}
+
+
 class NotFoundHandler(BungieHandler):
     endpoint = "unknown"
+    method = "ANY"
 
     def answer(self) -> Any:
         raise SimError(21, "NotFound", "No such endpoint.", 404)
@@ -445,6 +754,45 @@ class SimFaultsHandler(SimJsonHandler):
         self.send_json(self.sim.switches())
 
 
+class SimOAuthHandler(SimJsonHandler):
+    """POST /sim/oauth (JSON) for a harness: `{"client": {"clientId", "clientSecret",
+    "redirectUrl", "scopes"?}}` registers an OAuth client, `{"revoke": membershipId}`
+    withdraws a member's tokens, `{"expireAccessTokens": true}` expires every access token."""
+
+    def post(self) -> None:
+        try:
+            body = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            self.send_json({"error": "the body is not JSON"}, 400)
+            return
+        if not isinstance(body, dict) or not body:
+            self.send_json({"error": "the body must be a JSON object"}, 400)
+            return
+        answer: dict[str, Any] = {}
+        with self.sim.world.lock:
+            now = self.sim.world.now
+            client = body.get("client")
+            if client is not None:
+                try:
+                    self.sim.oauth.register(
+                        str(client["clientId"]),
+                        str(client["clientSecret"]),
+                        str(client["redirectUrl"]),
+                        frozenset(client.get("scopes") or admin.DEFAULT_SCOPES),
+                    )
+                except (KeyError, TypeError):
+                    self.send_json(
+                        {"error": "client needs clientId, clientSecret, redirectUrl"}, 400
+                    )
+                    return
+                answer["registered"] = str(client["clientId"])
+            if body.get("revoke"):
+                answer["revoked"] = self.sim.oauth.revoke(str(body["revoke"]))
+            if body.get("expireAccessTokens"):
+                answer["expired"] = self.sim.oauth.expire_access_tokens(now)
+        self.send_json(answer)
+
+
 ID = r"([0-9]+)"
 P = r"(?i)/Platform"
 
@@ -460,6 +808,18 @@ def make_sim_app(sim: Simulator) -> tornado.web.Application:
         [
             (rf"{P}/GroupV2/{ID}/", GetGroup, ctx),
             (rf"{P}/GroupV2/{ID}/Members/", GetMembers, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/Pending/", GetPending, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/Approve/{ID}/{ID}/", Approve, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/ApproveList/", ApproveList, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/ApproveAll/", ApproveAll, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/DenyList/", DenyList, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/DenyAll/", DenyAll, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/{ID}/{ID}/Kick/", Kick, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/{ID}/{ID}/Ban/", Ban, ctx),
+            (rf"{P}/GroupV2/{ID}/Members/{ID}/{ID}/SetMembershipType/{ID}/", SetType, ctx),
+            (rf"{P}/User/GetMembershipsForCurrentUser/", GetMemberships, ctx),
+            (rf"{P}/App/OAuth/Token/", TokenHandler, ctx),
+            (r"(?i)/en/OAuth/Authorize/?", AuthorizeHandler, ctx),
             (rf"{P}/Destiny2/{ID}/Profile/{ID}/", GetProfile, ctx),
             (rf"{P}/Destiny2/{ID}/Account/{ID}/Character/{ID}/Stats/Activities/", GetHistory, ctx),
             (rf"{P}/Destiny2/{ID}/Account/{ID}/Character/{ID}/Stats/", GetCharacterStats, ctx),
@@ -474,6 +834,7 @@ def make_sim_app(sim: Simulator) -> tornado.web.Application:
             (r"/sim/stats", SimStatsHandler, ctx),
             (r"/sim/record", SimRecordHandler, ctx),
             (r"/sim/faults", SimFaultsHandler, ctx),
+            (r"/sim/oauth", SimOAuthHandler, ctx),
         ],
         log_function=_log_request,
     )

@@ -813,6 +813,17 @@ class World:
             self._admit(member)
             return member
 
+    def admit_now(self, member: SimMember) -> None:
+        """An applicant an admin approved joins now (sign-in and admin, sim/admin.py)."""
+        with self.lock:
+            self._admit(member)
+
+    def part_now(self, member: SimMember) -> None:
+        """A member an admin kicked or banned leaves now, online or not."""
+        with self.lock:
+            if member.in_clan:
+                self._part(member)
+
     def idle_members(self, count: int) -> list[SimMember]:
         """Public members who are offline now: good material for a scripted scene."""
         with self.lock:

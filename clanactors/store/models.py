@@ -333,3 +333,30 @@ class DiscordWebhook(Base):
     webhook_id: Mapped[str] = mapped_column(String(24), primary_key=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in player (docs/api.md, "Sign-in"). The cookie holds a random id; this row is keyed
+    by its SHA-256, so the table alone lets nobody in. `tokens` is the OAuth access and
+    refresh tokens, encrypted (Fernet) with CLANACTORS_SECRET_KEY by the web side."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    membership_id: Mapped[str] = mapped_column(String(20), index=True)
+    membership_type: Mapped[int] = mapped_column(Integer)
+    display_name: Mapped[str] = mapped_column(Text)
+    tokens: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SigninState(Base):
+    """A sign-in under way: its one-time `state` (hashed), taken once by the callback."""
+
+    __tablename__ = "signin_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,6 +16,7 @@ from clanactors.server.app import make_app
 from clanactors.server.base import WebContext
 from clanactors.server.hub import Hub, HubListener
 from clanactors.server.limits import HttpLimits, http_server
+from clanactors.server.sessions import AuthConfig
 from clanactors.server.ws import PER_ADDRESS, QUEUE_BYTES
 from clanactors.store.db import Database
 from clanactors.store.eventlog import last_event_id
@@ -33,6 +34,7 @@ class WebServer:
         ws_queue_bytes: int = QUEUE_BYTES,
         trusted_proxies: tuple[str, ...] = (),
         public_url: str | None = None,
+        auth: AuthConfig | None = None,
     ) -> None:
         self.db = db
         self.clock = clock or RealClock()
@@ -44,6 +46,7 @@ class WebServer:
             "trusted_proxies": trusted_proxies,
             "public_url": public_url,
         }
+        self.auth = auth
         self.hub: Hub | None = None
         self.ctx: WebContext | None = None
         self.listener: Any = None
@@ -74,7 +77,7 @@ class WebServer:
         with self.db.session() as session:
             self.hub.last_event_id = last_event_id(session)
         self.listener = HubListener.start(self.hub, IOLoop.current())
-        self.ctx = WebContext(self.db, self.hub, clock=self.clock)
+        self.ctx = WebContext(self.db, self.hub, clock=self.clock, auth=self.auth)
         self.app = app = make_app(self.ctx, ws_queue_limit=self.ws_queue_limit, **self.app_options)
         return http_server(app, self.limits)
 

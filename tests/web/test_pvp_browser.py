@@ -45,9 +45,11 @@ def open_page(browser: Browser, label: str) -> tuple[Any, Page]:
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
     page.on(
         "console",
-        lambda msg: page.csp_console.append(msg.text)  # type: ignore[attr-defined]
-        if "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            page.csp_console.append(msg.text)  # type: ignore[attr-defined]
+            if "Content Security Policy" in msg.text
+            else None
+        ),
     )
     return context, page
 
