@@ -101,7 +101,8 @@ def test_page_works_without_javascript(live: Live, browser: Browser) -> None:
                 for r in h.system.snapshot().recent
             )
 
-    h.run_until(reports_stored, limit=600)
+    # Prefetches queue behind a new database's first looks (one work item a step here).
+    h.run_until(reports_stored, limit=1800)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live.web.url)
