@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -97,12 +98,15 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A page that records script errors, dialogs and CSP violations (`page.errors`,
-    `page.csp`: console lines and `securitypolicyviolation` events alike)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
+# The screens the pages are tried at: a desktop, and a phone (narrower than PHONE_BELOW: a
+# mobile touch screen at twice the pixels, as a phone is).
+WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
+PHONE_BELOW = 500
+
+
+def watch(pg: Any) -> None:
+    """Record what goes wrong in the page: script errors and dialogs (`pg.errors`) and
+    CSP violations (console lines and `securitypolicyviolation` events: `csp_violations`)."""
     pg.errors = []
     pg.csp_console = []
     pg.add_init_script(COLLECT_CSP_VIOLATIONS)
@@ -117,11 +121,45 @@ def page(browser: Any) -> Iterator[Any]:
         "dialog",
         lambda dialog: (pg.errors.append(f"dialog: {dialog.message}"), dialog.dismiss()),
     )
-    yield pg
-    context.close()
+
+
+@contextmanager
+def open_page(browser: Any, label: str, **options: Any) -> Iterator[Any]:
+    """A watched page (`watch`) on the screen WIDTHS[label] names (`page.label`), in a
+    browser context of its own that is closed on the way out. `options` go to the
+    context as well (a time zone, JavaScript off)."""
+    width, height = WIDTHS[label]
+    phone = width < PHONE_BELOW
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        **options,
+    )
+    try:
+        pg = context.new_page()
+        watch(pg)
+        pg.label = label
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A watched page on the desktop screen (`open_page`)."""
+    with open_page(browser, "desktop") as pg:
+        yield pg
 
 
 def csp_violations(page: Any) -> list[str]:
     """Every CSP violation the page has reported so far, from either source."""
     events = page.evaluate("window.__csp || []")
     return [*page.csp_console, *events]
+
+
+def assert_clean(page: Any) -> None:
+    """No script error, dialog or CSP violation in the page so far."""
+    assert page.errors == [], page.errors
+    assert csp_violations(page) == []

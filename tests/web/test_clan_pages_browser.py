@@ -19,12 +19,11 @@ from clanactors.store.recording import store_pgcr
 from tests.conftest import IN_CI
 from tests.pages_data import pvp_payload
 from tests.web.axe import serious_violations
-from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, csp_violations
+from tests.web.conftest import CHROMIUM, WIDTHS, assert_clean, open_page
 from tests.web.site import Site, serve
 from tests.web.test_clan_pages import NOW, PVP_ID, seed
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
 BIG_ID = "7777000012"  # a twelve-player match: a report longer than a phone's screen
 
 pytestmark = pytest.mark.browser
@@ -54,30 +53,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(params=list(WIDTHS))
 def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    width, height = WIDTHS[request.param]
-    phone = width < 500
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2 if phone else 1,
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    page = context.new_page()
-    page.add_init_script(COLLECT_CSP_VIOLATIONS)
-    page.errors = []  # type: ignore[attr-defined]
-    page.csp_console = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
-    page.on(
-        "console",
-        lambda msg: (
-            page.csp_console.append(msg.text)  # type: ignore[attr-defined]
-            if "Content Security Policy" in msg.text
-            else None
-        ),
-    )
-    page.label = request.param  # type: ignore[attr-defined]
-    yield page
-    context.close()
+    with open_page(browser, request.param) as page:
+        yield page
 
 
 def settle(page: Page, name: str) -> None:
@@ -85,8 +62,7 @@ def settle(page: Page, name: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.evaluate("document.documentElement.clientWidth")
     assert width <= viewport, (name, width, viewport)
-    assert page.errors == [], page.errors  # type: ignore[attr-defined]
-    assert csp_violations(page) == []
+    assert_clean(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-{page.label}.png"), full_page=True)  # type: ignore[attr-defined]
 
@@ -212,7 +188,6 @@ CONTRAST = """() => {
 
 @pytest.mark.parametrize("label", list(WIDTHS))
 def test_heatmap_in_the_viewers_time_zone(site: Site, browser: Browser, label: str) -> None:
-    width, height = WIDTHS[label]
     utc_hot = {("Mon", 20), ("Mon", 21), ("Tue", 20), ("Tue", 21), ("Wed", 20), ("Wed", 21),
                ("Tue", 16), ("Tue", 17), ("Thu", 8), ("Thu", 11)}  # fmt: skip
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -221,23 +196,14 @@ def test_heatmap_in_the_viewers_time_zone(site: Site, browser: Browser, label: s
         ("Asia/Tokyo", True, tokyo, "your time: Asia/Tokyo, UTC+9"),
         ("Asia/Tokyo", False, utc_hot, "UTC"),  # without JavaScript: UTC, and it says so
     ):
-        context = browser.new_context(
-            viewport={"width": width, "height": height},
-            timezone_id=zone,
-            java_script_enabled=js,
-        )
-        page = context.new_page()
-        page.add_init_script(COLLECT_CSP_VIOLATIONS)
-        try:
+        with open_page(browser, label, timezone_id=zone, java_script_enabled=js) as page:
             page.goto(f"{site.url}/members/1")
             expect(page.locator("#heatmap-zone")).to_have_text(label_text)
             assert hot_cells(page) == expected
             if js:
                 title = page.locator("#heatmap tbody tr").nth(1).locator("td").nth(5)
                 expect(title).to_have_attribute("title", _contains("Tue 05:00 your time"))
-                assert page.evaluate("window.__csp") == []
-        finally:
-            context.close()
+                assert_clean(page)
 
 
 def assert_cards(page: Page, scope: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.web.axe import serious_violations
-from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, Live, csp_violations
+from tests.web.conftest import CHROMIUM, WIDTHS, Live, assert_clean, open_page
 from tests.web.proxy import Relay
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,6 @@ if not os.path.exists(CHROMIUM) and not IN_CI:
 from playwright.sync_api import Browser, expect  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
 
 
 @pytest.fixture
@@ -37,14 +36,7 @@ def relay(live: Live) -> Iterator[Relay]:
 
 @pytest.mark.parametrize("label", list(WIDTHS))
 def test_connection_lost_and_recovered(relay: Relay, browser: Browser, label: str) -> None:
-    width, height = WIDTHS[label]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.add_init_script(COLLECT_CSP_VIOLATIONS)
-    page.csp_console = []  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with open_page(browser, label) as page:
         page.goto(relay.url)
         banner = page.locator("#connection")
         timer = page.locator("#fireteams .timer, #solo .timer").first
@@ -70,18 +62,12 @@ def test_connection_lost_and_recovered(relay: Relay, browser: Browser, label: st
         expect(page.locator("body")).not_to_have_class(re.compile(r"\bconn-lost\b"))
         expect(timer).not_to_have_text(paused)  # ticking again
         assert page.evaluate("window.__sameDocument === true")  # recovered without a reload
-        assert errors == [] and csp_violations(page) == []
-    finally:
-        context.close()
+        assert_clean(page)
 
 
 def test_without_javascript_the_page_says_it_is_a_snapshot(live: Live, browser: Browser) -> None:
-    for label, (width, height) in WIDTHS.items():
-        context = browser.new_context(
-            java_script_enabled=False, viewport={"width": width, "height": height}
-        )
-        page = context.new_page()
-        try:
+    for label in WIDTHS:
+        with open_page(browser, label, java_script_enabled=False) as page:
             page.goto(live.web.url)
             note = page.locator(".snapshot-note")
             expect(note).to_be_visible()
@@ -91,5 +77,3 @@ def test_without_javascript_the_page_says_it_is_a_snapshot(live: Live, browser: 
             expect(page.locator("#connection")).to_be_hidden()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"no-js-{label}.png"))
-        finally:
-            context.close()

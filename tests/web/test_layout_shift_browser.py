@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.conftest import IN_CI
-from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, Live
+from tests.web.conftest import CHROMIUM, WIDTHS, Live, assert_clean, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,6 @@ if not os.path.exists(CHROMIUM) and not IN_CI:
 
 from playwright.sync_api import Browser  # noqa: E402
 
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
 OBSERVE = """
 window.__shifts = [];
 new PerformanceObserver((list) => {
@@ -43,15 +42,8 @@ MINUTE = 60.0
 
 @pytest.mark.parametrize("label", list(WIDTHS))
 def test_cumulative_layout_shift_stays_under_0_1(live: Live, browser: Browser, label: str) -> None:
-    width, height = WIDTHS[label]
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  is_mobile=width < 500, has_touch=width < 500)  # fmt: skip
-    page = context.new_page()
-    page.add_init_script(OBSERVE)
-    page.add_init_script(COLLECT_CSP_VIOLATIONS)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with open_page(browser, label) as page:
+        page.add_init_script(OBSERVE)
         page.goto(live.web.url)
         versions = []
         start = time.monotonic()
@@ -64,6 +56,4 @@ def test_cumulative_layout_shift_stays_under_0_1(live: Live, browser: Browser, l
         print(f"CLS {label}: {cls:.4f} over {len(shifts)} shifts; {shifts[:8]}")
         assert len(versions) >= 5 and len(set(versions)) > 1  # live: members came, went
         assert cls < 0.1, shifts
-        assert errors == [] and page.evaluate("window.__csp") == []
-    finally:
-        context.close()
+        assert_clean(page)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.web.axe import serious_violations
-from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, Live
+from tests.web.conftest import CHROMIUM, WIDTHS, Live, assert_clean, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,6 @@ if not os.path.exists(CHROMIUM) and not IN_CI:
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
 # What a page may measure at 375 px with the rig's clan of 100 (before: 6,243 px for
 # the front page and 25,677 px for the roster).
 MOST = {"front": 3200, "roster": 9000}
@@ -31,9 +30,9 @@ def height(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollHeight"))
 
 
-def check(page: Page, name: str, label: str, errors: list[str]) -> None:
+def check(page: Page, name: str, label: str) -> None:
     assert serious_violations(page) == []
-    assert errors == [] and page.evaluate("window.__csp") == []
+    assert_clean(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-long-{label}.png"), full_page=True)
 
@@ -41,16 +40,8 @@ def check(page: Page, name: str, label: str, errors: list[str]) -> None:
 def test_long_pages_are_short_on_a_phone(live: Live, browser: Browser) -> None:
     offline = sum(1 for m in live.h.world.roster() if not m.online)
     assert offline > 50  # a clan where the question arises
-    for label, (width, tall) in WIDTHS.items():
-        phone = width < 500
-        context = browser.new_context(
-            viewport={"width": width, "height": tall}, is_mobile=phone, has_touch=phone
-        )
-        page = context.new_page()
-        page.add_init_script(COLLECT_CSP_VIOLATIONS)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        try:
+    for label in WIDTHS:
+        with open_page(browser, label) as page:
             page.goto(live.web.url)
             box = page.locator("#offline-box")
             expect(box).not_to_have_attribute("open", "")  # collapsed behind a count
@@ -58,7 +49,7 @@ def test_long_pages_are_short_on_a_phone(live: Live, browser: Browser) -> None:
             assert shown == page.locator("#offline .person").count() > 50
             expect(page.locator("#offline .person").first).to_be_hidden()
             front = height(page)
-            check(page, "front", label, errors)
+            check(page, "front", label)
             page.locator("#offline-box > summary").click()  # one tap shows them all
             expect(page.locator("#offline .person").first).to_be_visible()
             assert height(page) > front
@@ -67,13 +58,11 @@ def test_long_pages_are_short_on_a_phone(live: Live, browser: Browser) -> None:
             rows = page.locator("#roster tbody tr")
             assert rows.count() == len(live.h.world.roster())
             roster = height(page)
-            check(page, "roster", label, errors)
+            check(page, "roster", label)
             print(f"{label}: front {front} px, roster {roster} px")
-            if phone:
+            if label == "phone":
                 assert front < MOST["front"], front
                 assert roster < MOST["roster"], roster
                 # Two lines a member: the name and days away, then rank and raid clears.
                 first = rows.first.bounding_box()
                 assert first is not None and first["height"] < 80, first
-        finally:
-            context.close()

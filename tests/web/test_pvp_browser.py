@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import IN_CI
 from tests.web.axe import serious_violations
-from tests.web.conftest import CHROMIUM, COLLECT_CSP_VIOLATIONS, Live, csp_violations
+from tests.web.conftest import CHROMIUM, WIDTHS, Live, assert_clean, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -26,37 +25,10 @@ from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 MIDTOWN, RUMBLE = 1066527483, 914148167
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 812)}
-
-
-def open_page(browser: Browser, label: str) -> tuple[Any, Page]:
-    width, height = WIDTHS[label]
-    phone = width < 500
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        device_scale_factor=2 if phone else 1,
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    page = context.new_page()
-    page.add_init_script(COLLECT_CSP_VIOLATIONS)
-    page.errors = []  # type: ignore[attr-defined]
-    page.csp_console = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
-    page.on(
-        "console",
-        lambda msg: (
-            page.csp_console.append(msg.text)  # type: ignore[attr-defined]
-            if "Content Security Policy" in msg.text
-            else None
-        ),
-    )
-    return context, page
 
 
 def check(page: Page, name: str, label: str) -> None:
-    assert page.errors == [], page.errors  # type: ignore[attr-defined]
-    assert csp_violations(page) == []
+    assert_clean(page)
     assert serious_violations(page) == []
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.evaluate("document.documentElement.clientWidth"), (name, width)
@@ -84,8 +56,7 @@ def test_pvp_matches_read_as_matches(live: Live, browser: Browser) -> None:
     assert re.search(r" Rumble.*: placed \d+(st|nd|rd|th) of \d+$", placed), placed
 
     for label in WIDTHS:
-        context, page = open_page(browser, label)
-        try:
+        with open_page(browser, label) as page:
             page.goto(live.web.url)
             item = page.locator(f'#recent li[data-key="{control.instance_id}"]')
             expect(item.locator(".title")).to_have_text("Control on Midtown")
@@ -122,5 +93,3 @@ def test_pvp_matches_read_as_matches(live: Live, browser: Browser) -> None:
             dialog = page.locator("dialog#pgcr")
             expect(dialog.locator("#pgcr-title")).to_have_text("Control on Midtown")
             expect(dialog.locator(".teams .team")).to_have_count(2)
-        finally:
-            context.close()
