@@ -53,14 +53,7 @@ class ClanPage(PageHandler):
         """Answer with the body `build` renders for `query`, from the cache this second."""
         hub = self.ctx.hub
         now = self.now()
-        key = (
-            type(self).__name__,
-            query,
-            hub.snapshot.version,
-            hub.last_event_id,
-            int(now.timestamp()),
-            self.viewer_key,
-        )
+        key = hub.page_key(type(self).__name__, query, now, self.viewer_key)
         body = await hub.pages.body(key, lambda: build(now))
         self.set_header("Content-Type", self.content_type)
         self.finish(body)

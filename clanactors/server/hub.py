@@ -147,6 +147,15 @@ class Hub:
     def snapshot(self) -> ClanState:
         return self.current.state
 
+    def page_key(
+        self, page: str, query: tuple[Any, ...], now: datetime, viewer: str | None = None
+    ) -> tuple[Any, ...]:
+        """The key `pages` keeps a body under, for the clan pages and the API answers built
+        like them: the page, its query, the clan state version, the newest event, the second
+        (no body outlives it) and who is signed in (None: anyone)."""
+        second = int(now.timestamp())
+        return (page, query, self.snapshot.version, self.last_event_id, second, viewer)
+
     def add(self, client: Client) -> None:
         self.clients.add(client)
 

@@ -115,5 +115,4 @@ class LeaderboardsApi(ApiHandler):
             return json.dumps(answer, ensure_ascii=False).encode()
 
         # Built once a second however many ask, like the pages.
-        cache_key = ("api/leaderboards", key, hub.snapshot.version, int(now.timestamp()))
-        self.write_body(await hub.pages.body(cache_key, build))
+        self.write_body(await hub.pages.body(hub.page_key("api/leaderboards", (key,), now), build))

@@ -13,9 +13,10 @@ T = TypeVar("T")
 
 class PageCache(Generic[T]):
     """Rendered bodies by key; the hub holds the one cache every page uses. The key says
-    what a body may be served for: the clan pages name the page, its query, the clan state
-    version, the newest event and the second; the front page ("front", second) names the
-    second alone. Either way no body outlives its second.
+    what a body may be served for: the clan pages (and /api/leaderboards) name the page, its
+    query, the clan state version, the newest event, the second and the viewer
+    (`Hub.page_key`); the front page's, ("front", second, viewer), only the second and viewer.
+    Either way no body outlives its second.
 
     Single-flight: requests for a body being built wait for that build, so a second's
     first burst of visitors builds the page once, not once each. Lives on the IOLoop."""
