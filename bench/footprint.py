@@ -25,13 +25,8 @@ import time
 from pathlib import Path
 
 import requests
+from common import free_port  # bench/common.py, beside this script
 from load import wrk  # bench/load.py, beside this script
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_status(pid: int) -> dict[str, str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import re
@@ -29,37 +28,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
-import websocket
+from common import EventReader, Happening, detect, free_port, iso, percentile
 
 from clanactors.core.clock import ScaledClock
 from clanactors.sim.server import RunningSimulator, Simulator
 
 PAGE = 250
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
-
-
-def iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -147,7 +126,6 @@ def main() -> None:
         [sys.executable, "-m", "clanactors", "serve"], env=env, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
-    arrivals: list[tuple[dict[str, Any], datetime]] = []
     try:
         for _ in range(300):
             try:
@@ -155,19 +133,7 @@ def main() -> None:
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws", timeout=30, origin=url)
-        ws.send(json.dumps({"resume": 0}))
-
-        def read() -> None:
-            while True:
-                try:
-                    frame = json.loads(ws.recv())
-                except Exception:
-                    return
-                if frame.get("type") == "event":
-                    arrivals.append((frame["event"], datetime.now(UTC)))
-
-        threading.Thread(target=read, daemon=True).start()
+        reader = EventReader(f"ws://127.0.0.1:{port}/ws", url, lambda: datetime.now(UTC))
         scene = threading.Thread(target=play_scene, args=(sim, began), daemon=True)
         scene.start()
         done_at = None
@@ -192,7 +158,7 @@ def main() -> None:
         ended_at = datetime.now(UTC)
         metrics = requests.get(f"{url}/metrics", timeout=10).text
         stats = requests.get(f"{running.url}/sim/stats", timeout=10).json()["requests"]
-        ws.close()
+        reader.close()
     finally:
         proc.terminate()
         proc.wait(30)
@@ -226,39 +192,26 @@ def main() -> None:
         timeout=30,
     ).json()["record"]
     print(f"\nthe world recorded {len(record)} starts and finishes meanwhile")
-    starts: list[float] = []
-    ends: list[float] = []
-    missed: Counter[str] = Counter()
     settle = started_at + timedelta(minutes=2)  # the first roster and profile reads
-    for happening in record:
-        at = iso(happening["at"])
-        if at < settle or at > window_end:
-            continue
-        if happening["kind"] == "finished":
-            found = [t for e, t in arrivals if e["instanceId"] == happening["instanceId"]]
-            if found:
-                ends.append((found[0] - at).total_seconds())
-            else:
-                missed["ends"] += 1
-        else:
-            found = [
-                t
-                for e, t in arrivals
-                if e["kind"] == "activity_started"
-                and e["activity"]["hash"] == happening["activityHash"]
-                and set(e["members"]) & set(happening["members"])
-                and abs((iso(e["occurredAt"]) - at).total_seconds()) < 120
-            ]
-            if found:
-                starts.append((found[0] - at).total_seconds())
-            else:
-                missed["starts"] += 1
+    detection = detect(
+        (
+            Happening(
+                iso(h["at"]), h["kind"], tuple(h["members"]), h["activityHash"], h["instanceId"]
+            )
+            for h in record
+            if settle <= iso(h["at"]) <= window_end
+        ),
+        reader.arrivals,
+    )
     print("\nlive detection while importing, seconds (world happening -> WebSocket client):")
     print(f"{'kind':<10} {'n':>5} {'p50':>7} {'p95':>7} {'missed':>7}")
-    for kind, values in (("starts", starts), ("ends", ends)):
+    for kind, values, key in (
+        ("starts", detection.starts, "started"),
+        ("ends", detection.ends, "finished"),
+    ):
         print(
             f"{kind:<10} {len(values):>5} {percentile(values, 0.5):>7.1f} "
-            f"{percentile(values, 0.95):>7.1f} {missed[kind]:>7}"
+            f"{percentile(values, 0.95):>7.1f} {detection.missed[key]:>7}"
         )
     print("\ntargets: done within 30 min, reads within 1.2x of pages needed, live p95 <= 31 s")
     text = (folder / "serve.log").read_text(errors="replace")

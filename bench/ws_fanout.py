@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from common import percentile  # bench/common.py, beside this script
 
 
 def raise_fd_limit() -> None:
@@ -448,11 +449,6 @@ def clients(port: int, count: int, events: int, deadline_s: float) -> None:
 
 
 # ------------------------------------------------------------------ driver
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def run(args: argparse.Namespace, count: int, churn: int) -> dict[str, Any]:
