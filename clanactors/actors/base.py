@@ -14,9 +14,11 @@ from typing import Any, Generic, TypeVar
 import pykka
 
 from clanactors.actors.activity_names import ActivityNames
+from clanactors.actors.durations import ActivityDurations
 from clanactors.actors.messages import ChildFailed, ChildStarted, Ping
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock
+from clanactors.domain.pacing import Pacing
 from clanactors.notify.delivery import NotifySettings
 from clanactors.runtime.health import Health
 from clanactors.runtime.refs import Peers
@@ -44,6 +46,10 @@ class Context:
     health: Health = field(default_factory=Health)
     notify: NotifySettings | None = None  # Discord webhooks, when configured (README, "Discord")
     history_days: int | None = None  # how far back history is imported; None: all of it
+    # When members' profiles are read (`domain.pacing`); None: Pacing(profile_interval).
+    pacing: Pacing | None = None
+    # How soon activities may end, for poll pacing; None: unknown (tests' bare actors).
+    durations: ActivityDurations | None = None
     handled: int = 0  # messages handled by all actors: tests wait for it to stop moving
     # The root supervisor's failure goes here (the actor system), having no supervisor.
     root_failed: Callable[[ChildFailed], None] | None = None

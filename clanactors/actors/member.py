@@ -1,8 +1,9 @@
 """The member actor: one per online member, polling that member's profile.
 
 Each poll derives the member's presence (activity, start, party) and reports it to the
-supervisor only when it changed. Polls re-arm after each run (no overlap) and back off
-while Bungie is down or throttling.
+supervisor only when it changed. Polls re-arm after each run (no overlap), paced by what
+is likely to change next (`clanactors.domain.pacing`), and back off while Bungie is down
+or throttling.
 """
 
 from __future__ import annotations
@@ -28,14 +29,12 @@ from clanactors.bungie.errors import (
     ThrottledError,
 )
 from clanactors.bungie.models import RosterMember
+from clanactors.domain.pacing import Pacing
 from clanactors.domain.presence import Presence, derive_presence
 from clanactors.runtime.scheduler import Timer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
-# A resting member (a fireteam mate watches for the group) polls this many times slower;
-# the supervisor wakes it with PollNow when the watcher sees the group change.
-REST_FACTOR = 4.0
 
 
 class MemberActor(BaseActor[MemberMessage]):
@@ -47,6 +46,8 @@ class MemberActor(BaseActor[MemberMessage]):
         self.presence: Presence | None = None
         self.characters: tuple[str, ...] = ()
         self.failures = 0
+        # A resting member (a fireteam mate watches for the group) polls at the far pace;
+        # the tracker wakes it with PollNow when the watcher sees the group change.
         self.resting = False
         self.next_poll: Timer | None = None
         self.chain = 0  # the poll chain that is current; Polls of older ones are dropped
@@ -57,7 +58,7 @@ class MemberActor(BaseActor[MemberMessage]):
     def handle(self, message: MemberMessage) -> Any:
         match message:
             case Poll(chain=chain) if chain == self.chain:
-                self.next_poll = self.later(self._poll() * self._pace(), Poll(self.chain))
+                self.next_poll = self.later(self._poll(), Poll(self.chain))
             case Poll():
                 pass  # an older chain's Poll, already sent when PollNow began a new one
             case PollNow():
@@ -76,10 +77,7 @@ class MemberActor(BaseActor[MemberMessage]):
         if self.next_poll is not None:
             self.next_poll.cancel()  # not enough alone: it may have fired already
         self.chain += 1
-        self.next_poll = self.later(self._poll() * self._pace(), Poll(self.chain))
-
-    def _pace(self) -> float:
-        return REST_FACTOR if self.resting and not self.failures else 1.0
+        self.next_poll = self.later(self._poll(), Poll(self.chain))
 
     def _poll(self) -> float:
         """Poll once; return the delay before the next poll."""
@@ -121,7 +119,18 @@ class MemberActor(BaseActor[MemberMessage]):
         if presence != self.presence:
             self.presence = presence
             self.ctx.peers.tracker.tell(MemberPresence(presence))
-        return interval
+        return self._next_read(presence)
+
+    def _next_read(self, presence: Presence) -> float:
+        durations = self.ctx.durations
+        runs = (
+            durations.runs(presence.activity_hash)
+            if durations is not None and presence.activity_hash is not None
+            else None
+        )
+        pacing = self.ctx.pacing or Pacing(self.ctx.profile_interval)
+        now = self.ctx.clock.now()
+        return pacing.next_read(presence, now, runs, resting=self.resting).seconds
 
     def key(self) -> str:
         return f"member:{self.member.membership_id}"

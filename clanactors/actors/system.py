@@ -10,6 +10,7 @@ import pykka
 
 from clanactors.actors.activity_names import ActivityNames
 from clanactors.actors.base import Context, quiet_pykka_failures
+from clanactors.actors.durations import ActivityDurations
 from clanactors.actors.messages import (
     ChildFailed,
     GetSnapshot,
@@ -24,6 +25,7 @@ from clanactors.actors.supervisor import STOP_WITHIN, Supervisor
 from clanactors.bungie.client import BungieClient
 from clanactors.core.clock import Clock, RealClock
 from clanactors.domain.events import Event
+from clanactors.domain.pacing import Pacing
 from clanactors.domain.snapshot import Snapshot
 from clanactors.notify.delivery import NotifySettings
 from clanactors.render.wire import ClanState, state_of
@@ -63,6 +65,8 @@ class ActorSystem:
             db=db,
             client=client,
             names=ActivityNames(db, client, clock),
+            pacing=Pacing(profile_interval),
+            durations=ActivityDurations(db, clock),
             clock=clock,
             scheduler=self.scheduler,
             health=health or Health(),

@@ -273,7 +273,7 @@ SETTINGS: tuple[Setting, ...] = (
         "profile_interval",
         "--profile-interval",
         _positive("seconds"),
-        "seconds between profile polls of one online member",
+        "seconds between profile polls of one online member, on average",
     ),
     Setting(
         "CLANACTORS_MAX_RPS",

@@ -141,6 +141,9 @@ class ActivityInstance(Base):
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # How long an activity's newest runs lasted (poll pacing).
+    __table_args__ = (Index("ix_activity_instances_hash_period", "activity_hash", "period"),)
+
 
 class MemberActivity(Base):
     """A member's own history row for an instance: who of the clan played what."""

@@ -18,6 +18,7 @@ from clanactors.actors.system import ActorSystem
 from clanactors.bungie.client import BungieClient, probe_interval
 from clanactors.core.clock import FakeClock, RealClock
 from clanactors.domain.events import StoredEvent
+from clanactors.domain.pacing import Pacing
 from clanactors.notify.delivery import NotifySettings
 from clanactors.process.app import actor_system
 from clanactors.process.config import Settings
@@ -65,7 +66,10 @@ class Rig:
     # ------------------------------------------------------------------ lifecycle
 
     def start(
-        self, listeners: tuple[pykka.ActorRef[Any], ...] = (), history_days: int | None = None
+        self,
+        listeners: tuple[pykka.ActorRef[Any], ...] = (),
+        history_days: int | None = None,
+        pacing: Pacing | None = None,
     ) -> ActorSystem:
         root = f"{self.sim.url}/Platform"
         self.client = BungieClient(
@@ -93,6 +97,8 @@ class Rig:
         )
         with self.db.session() as session:
             claim_clan(session, self.sim.clan_id, False, self.clock.now())
+        if pacing is not None:
+            self.system.ctx.pacing = pacing  # another poll policy (bench/bungie_calls.py)
         for listener in listeners:
             self.system.add_listener(listener)
         self.system.start()

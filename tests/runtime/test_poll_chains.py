@@ -19,10 +19,12 @@ from clanactors.actors.roster import RosterActor
 from clanactors.bungie.errors import MaintenanceError, PrivacyError
 from clanactors.bungie.models import RosterMember
 from clanactors.core.clock import FakeClock
+from clanactors.domain.pacing import Pacing
 from clanactors.runtime.scheduler import Scheduler
 
 PROFILE = 30.0
 ROSTER = 60.0
+FAR = Pacing(PROFILE).far  # how often a private profile is read
 MEMBER = RosterMember("4611", 3, "Zoë", "Zoë#0042", "Member", None, True, None, True)
 
 
@@ -97,7 +99,7 @@ def test_a_poll_now_racing_a_due_poll_leaves_one_chain(rig: Clocked) -> None:
     ref = HeldMember.start(rig.ctx, MEMBER)
     ref.ask(Ping())
     assert rig.bungie.calls["profile"] == 1
-    rig.clock.advance(PROFILE)
+    rig.clock.advance(FAR)
     ref.tell("hold")
     ref.tell(PollNow())
     # The race: the scheduler pops the due Poll (too late to cancel) and its message
@@ -106,8 +108,9 @@ def test_a_poll_now_racing_a_due_poll_leaves_one_chain(rig: Clocked) -> None:
     HeldMember.gate.set()
     ref.ask(Ping())
     assert rig.bungie.calls["profile"] == 2  # the first poll and PollNow's; the stale one dropped
-    rig.run(ref, 10 * PROFILE)
-    # One chain polls ten times in ten intervals; two chains would poll twenty times.
+    # A private profile is read at the far pace: one chain polls ten times in ten of
+    # those; two chains would poll twenty times.
+    rig.run(ref, 10 * FAR)
     assert rig.bungie.calls["profile"] == 12
 
 
