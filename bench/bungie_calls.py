@@ -1,6 +1,9 @@
-"""Bungie calls per hour against the minimum and a naive design, and detection latency.
+"""Bungie calls per hour against the minimum and a naive design, and detection latency,
+for the poll pacing of today (`clanactors.domain.pacing`) and the flat pacing before it
+(every online member at the profile interval, fireteam mates resting at 4x), one after
+the other on the same simulated hours.
 
-    python bench/bungie_calls.py [--hours 6] [--seed 7] [--step 2]
+    python bench/bungie_calls.py [--hours 6] [--seed 7] [--step 2] [--only paced]
 
 Runs the simulated 100-member clan and the real actor system on one hand-stepped clock
 (faster than real time), with a WebSocket client stamping each event's arrival in
@@ -15,18 +18,19 @@ simulated time. Both references are computed from the simulator's own record of 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import tempfile
-import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import websocket
+from common import Detection, EventReader, Happening, detect, percentile
 
+from clanactors.domain.pacing import Pacing, PastRuns, Read
+from clanactors.domain.presence import Presence
 from clanactors.testing.rig import Rig
 from clanactors.testing.web import WebServer
 
@@ -42,23 +46,55 @@ ENDPOINTS = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+@dataclass(frozen=True)
+class Counted(Pacing):
+    """A pacing that counts its reads by why they were paced so."""
+
+    whys: Counter[str] = field(default_factory=Counter)
+
+    def next_read(
+        self,
+        presence: Presence,
+        now: datetime,
+        runs: PastRuns | None,
+        *,
+        resting: bool = False,
+    ) -> Read:
+        read = super().next_read(presence, now, runs, resting=resting)
+        self.whys[read.why] += 1
+        return read
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--hours", type=float, default=6.0)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--step", type=float, default=2.0, help="simulated seconds per step")
-    parser.add_argument("--warmup", type=float, default=30.0, help="minutes left out at start")
-    parser.add_argument("--profile-interval", type=float, default=30.0)
-    parser.add_argument("--roster-interval", type=float, default=60.0)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class FlatPacing(Counted):
+    """The pacing before: every member at the interval, a resting mate at FAR_FACTOR times it."""
 
+    def next_read(
+        self,
+        presence: Presence,
+        now: datetime,
+        runs: PastRuns | None,
+        *,
+        resting: bool = False,
+    ) -> Read:
+        read = super().next_read(presence, now, runs, resting=resting)
+        return Read(self.far if resting else self.interval, read.why)
+
+
+@dataclass
+class Measured:
+    wall: float
+    members: int
+    hours: float
+    ours: dict[str, float]  # calls per hour by label
+    minimum: dict[str, float]
+    naive: dict[str, float]
+    startup: int
+    detection: Detection = field(default_factory=Detection)
+    whys: Counter[str] = field(default_factory=Counter)  # profile reads by pace
+
+
+def measure(args: argparse.Namespace, pacing: Counted) -> Measured:
     folder = Path(tempfile.mkdtemp(prefix="clanactors-bench-"))
     rig = Rig(
         f"sqlite:///{folder / 'bench.db'}",
@@ -67,28 +103,15 @@ def main() -> None:
         roster_interval=args.roster_interval,
     )
     web = WebServer(rig.db).start()
-    arrivals: list[tuple[dict, datetime]] = []
-    ws = websocket.create_connection(web.ws_url, timeout=30, origin=web.url)
-    ws.send(json.dumps({"resume": 0}))
-
-    def read() -> None:
-        while True:
-            try:
-                frame = json.loads(ws.recv())
-            except Exception:
-                return
-            if frame.get("type") == "event":
-                arrivals.append((frame["event"], rig.clock.now()))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    reader = EventReader(web.ws_url, web.url, rig.clock.now)
     wall = time.perf_counter()
-    rig.start(listeners=(web.listener,))
+    rig.start(listeners=(web.listener,), pacing=pacing)
     started_at = rig.clock.now()
 
     online_seconds = 0.0
     window_start = started_at + timedelta(minutes=args.warmup)
     at_window: Counter[str] | None = None
+    whys_at_window: Counter[str] = Counter()
     total = args.hours * 3600
     elapsed = 0.0
     while elapsed < total:
@@ -97,6 +120,7 @@ def main() -> None:
         now = rig.clock.now()
         if at_window is None and now >= window_start:
             at_window = rig.requests()
+            whys_at_window = Counter(pacing.whys)
         if now >= window_start:
             online_seconds += len(rig.world.online_members()) * args.step
     rig.settle()
@@ -123,29 +147,50 @@ def main() -> None:
         "raid stats": 0,
         "definition": len(new_hashes),  # hashes first seen after the warm-up
     }
-    members = len(rig.world.roster())
     naive = {
         "roster": minimum["roster"],
         "group": 0,
-        "profile": members * 12 * hours,
-        "history": members * 12 * hours,
+        "profile": len(rig.world.roster()) * 12 * hours,
+        "history": len(rig.world.roster()) * 12 * hours,
         "pgcr": member_finishes,
         "stats": member_finishes,
         "raid stats": 0,
         "definition": member_finishes,
     }
-
-    print(
-        f"simulated {args.hours:g} h of a {members}-member clan (seed {args.seed}) in "
-        f"{wall:.0f} s wall; profile every {args.profile_interval:g} s, roster every "
-        f"{args.roster_interval:g} s; figures per hour after the first {args.warmup:g} min\n"
+    result = Measured(
+        wall=wall,
+        members=len(rig.world.roster()),
+        hours=hours,
+        ours={label: used[endpoint] / hours for label, endpoint in ENDPOINTS},
+        minimum={label: value / hours for label, value in minimum.items()},
+        naive={label: value / hours for label, value in naive.items()},
+        startup=sum((used_all - used).values()),
+        whys=pacing.whys - whys_at_window,
     )
+
+    # ------------------------------------------------------------- detection latency
+    detection = detect(
+        (
+            Happening(h.at, h.kind, h.members, h.activity_hash, h.instance_id)
+            for h in record
+            if h.at <= end - timedelta(minutes=5)
+        ),
+        reader.arrivals,
+    )
+    result.detection = detection
+    reader.close()
+    rig.stop()
+    web.stop()
+    rig.close()
+    return result
+
+
+def report(name: str, m: Measured, args: argparse.Namespace) -> None:
+    print(f"\n== {name}: {m.wall:.0f} s wall")
     print(f"{'endpoint':<12} {'ours/h':>8} {'minimum/h':>10} {'naive/h':>8} {'ours/min':>9}")
     totals = [0.0, 0.0, 0.0]
-    for label, endpoint in ENDPOINTS:
-        ours = used[endpoint] / hours
-        low = minimum[label] / hours
-        high = naive[label] / hours
+    for label, _endpoint in ENDPOINTS:
+        ours, low, high = m.ours[label], m.minimum[label], m.naive[label]
         totals[0] += ours
         totals[1] += low
         totals[2] += high
@@ -155,65 +200,70 @@ def main() -> None:
         f"{'total':<12} {totals[0]:>8.1f} {totals[1]:>10.1f} {totals[2]:>8.1f} "
         f"{totals[0] / totals[1]:>8.2f}x"
     )
-    print(f"\nnaive / ours: {totals[2] / totals[0]:.1f}x fewer calls than naive")
-    startup = used_all - used
+    print(f"naive / ours: {totals[2] / totals[0]:.1f}x fewer calls than naive")
     print(
         f"start-up (first {args.warmup:g} min, incl. backfill and everyone's stats): "
-        f"{sum(startup.values())} calls"
+        f"{m.startup} calls"
     )
-
-    # ------------------------------------------------------------- detection latency
-    starts, clears, missed = [], [], Counter[str]()
-    events = [(e, at) for e, at in arrivals]
-    for happening in record:
-        if happening.at > end - timedelta(minutes=5):
-            continue
-        if happening.kind == "finished":
-            match = [at for e, at in events if e["instanceId"] == happening.instance_id]
-            if match:
-                clears.append((match[0] - happening.at).total_seconds())
-            else:
-                missed["finished"] += 1
-        elif happening.kind == "started":
-            match = [
-                at
-                for e, at in events
-                if e["kind"] == "activity_started"
-                and e["activity"]["hash"] == happening.activity_hash
-                and set(e["members"]) & set(happening.members)
-                and abs(
-                    (
-                        datetime.fromisoformat(e["occurredAt"].replace("Z", "+00:00"))
-                        - happening.at
-                    ).total_seconds()
-                )
-                < 120
-            ]
-            if match:
-                starts.append((match[0] - happening.at).total_seconds())
-            else:
-                missed["started"] += 1
+    paced = sum(m.whys.values())
+    shares = ", ".join(f"{why} {n / paced:.0%}" for why, n in m.whys.most_common())
+    print(f"profile reads by the state they were paced for: {shares}")
     print(
-        f"\ndetection latency, simulated seconds (world happening -> WebSocket client), "
+        f"detection latency, simulated seconds (world happening -> WebSocket client), "
         f"step {args.step:g} s:"
     )
     print(f"{'kind':<10} {'n':>5} {'p50':>7} {'p95':>7} {'max':>7} {'missed':>7}")
-    for name, values, key in (("started", starts, "started"), ("finished", clears, "finished")):
+    d = m.detection
+    for kind, values, key in (("started", d.starts, "started"), ("finished", d.ends, "finished")):
         print(
-            f"{name:<10} {len(values):>5} {percentile(values, 0.5):>7.1f} "
+            f"{kind:<10} {len(values):>5} {percentile(values, 0.5):>7.1f} "
             f"{percentile(values, 0.95):>7.1f} {max(values, default=float('nan')):>7.1f} "
-            f"{missed[key]:>7}"
+            f"{d.missed[key]:>7}"
         )
-    both = starts + clears
+    both = d.starts + d.ends
     print(
         f"{'all':<10} {len(both):>5} {statistics.median(both) if both else float('nan'):>7.1f} "
-        f"{percentile(both, 0.95):>7.1f}   target p95 <= {args.profile_interval + 1:g}"
+        f"{percentile(both, 0.95):>7.1f}"
     )
 
-    ws.close()
-    rig.stop()
-    web.stop()
-    rig.close()
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hours", type=float, default=6.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--step", type=float, default=2.0, help="simulated seconds per step")
+    parser.add_argument("--warmup", type=float, default=30.0, help="minutes left out at start")
+    parser.add_argument("--profile-interval", type=float, default=30.0)
+    parser.add_argument("--roster-interval", type=float, default=60.0)
+    parser.add_argument("--only", choices=("flat", "paced"), help="measure one pacing only")
+    args = parser.parse_args()
+
+    print(
+        f"simulated {args.hours:g} h of the 100-member clan (seed {args.seed}) per pacing; "
+        f"profile interval {args.profile_interval:g} s, roster every "
+        f"{args.roster_interval:g} s; figures per hour after the first {args.warmup:g} min"
+    )
+    runs = {
+        "flat (before)": FlatPacing(args.profile_interval),
+        "paced (now)": Counted(args.profile_interval),
+    }
+    results = {}
+    for name, pacing in runs.items():
+        if args.only and not name.startswith(args.only):
+            continue
+        results[name] = measure(args, pacing)
+        report(name, results[name], args)
+    if len(results) == 2:
+        print("\n== side by side")
+        head = f"{'':<16} {'calls/h':>8} {'x minimum':>10}"
+        print(f"{head} {'starts p50/p95':>16} {'ends p50/p95':>14}")
+        for name, m in results.items():
+            ours = sum(m.ours.values())
+            low = sum(m.minimum.values())
+            d = m.detection
+            starts = f"{percentile(d.starts, 0.5):.1f} / {percentile(d.starts, 0.95):.1f}"
+            ends = f"{percentile(d.ends, 0.5):.1f} / {percentile(d.ends, 0.95):.1f}"
+            print(f"{name:<16} {ours:>8.1f} {ours / low:>9.2f}x {starts:>16} {ends:>14}")
 
 
 if __name__ == "__main__":
