@@ -1,9 +1,10 @@
 """Bungie calls per hour against the minimum and a naive design, and detection latency,
 for the poll pacing of today (`clanactors.domain.pacing`) and the flat pacing before it
 (every online member at the profile interval, fireteam mates resting at 4x), one after
-the other on the same simulated hours.
+the other on the same simulated hours, each after importing the same days of history.
 
     python bench/bungie_calls.py [--hours 6] [--seed 7] [--step 2] [--only paced]
+                                 [--history-days 14]
 
 Runs the simulated 100-member clan and the real actor system on one hand-stepped clock
 (faster than real time), with a WebSocket client stamping each event's arrival in
@@ -21,6 +22,7 @@ import argparse
 import math
 import statistics
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,6 +53,7 @@ class Counted(Pacing):
     """A pacing that counts its reads by why they were paced so."""
 
     whys: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # many member threads
 
     def next_read(
         self,
@@ -61,7 +64,8 @@ class Counted(Pacing):
         resting: bool = False,
     ) -> Read:
         read = super().next_read(presence, now, runs, resting=resting)
-        self.whys[read.why] += 1
+        with self.lock:
+            self.whys[read.why] += 1
         return read
 
 
@@ -101,11 +105,12 @@ def measure(args: argparse.Namespace, pacing: Counted) -> Measured:
         seed=args.seed,
         profile_interval=args.profile_interval,
         roster_interval=args.roster_interval,
+        history_days=args.history_days,
     )
     web = WebServer(rig.db).start()
     reader = EventReader(web.ws_url, web.url, rig.clock.now)
     wall = time.perf_counter()
-    rig.start(listeners=(web.listener,), pacing=pacing)
+    rig.start(listeners=(web.listener,), history_days=args.history_days, pacing=pacing)
     started_at = rig.clock.now()
 
     online_seconds = 0.0
@@ -120,7 +125,8 @@ def measure(args: argparse.Namespace, pacing: Counted) -> Measured:
         now = rig.clock.now()
         if at_window is None and now >= window_start:
             at_window = rig.requests()
-            whys_at_window = Counter(pacing.whys)
+            with pacing.lock:
+                whys_at_window = Counter(pacing.whys)
         if now >= window_start:
             online_seconds += len(rig.world.online_members()) * args.step
     rig.settle()
@@ -236,12 +242,19 @@ def main() -> None:
     parser.add_argument("--profile-interval", type=float, default=30.0)
     parser.add_argument("--roster-interval", type=float, default=60.0)
     parser.add_argument("--only", choices=("flat", "paced"), help="measure one pacing only")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=14,
+        help="days of the world's past the app imports first, as an install does",
+    )
     args = parser.parse_args()
 
     print(
-        f"simulated {args.hours:g} h of the 100-member clan (seed {args.seed}) per pacing; "
-        f"profile interval {args.profile_interval:g} s, roster every "
-        f"{args.roster_interval:g} s; figures per hour after the first {args.warmup:g} min"
+        f"simulated {args.hours:g} h of the 100-member clan (seed {args.seed}) per pacing, "
+        f"{args.history_days} days of history imported first; profile interval "
+        f"{args.profile_interval:g} s, roster every {args.roster_interval:g} s; figures per "
+        f"hour after the first {args.warmup:g} min"
     )
     runs = {
         "flat (before)": FlatPacing(args.profile_interval),

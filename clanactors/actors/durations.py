@@ -4,8 +4,8 @@ Each activity's past runs (`domain.pacing.PastRuns`) are its own newest stored r
 or, with too few of them, the newest runs of its mode (a new raid's are the other
 raids'). They are kept an hour when they are the activity's own, and a few minutes
 otherwise, as history grows; at most MAX_ACTIVITIES are kept. Safe to share
-between threads. While the database cannot answer, the activity is treated as one that
-may end at any moment (polled at the near pace), and asked again a minute later.
+between threads. While the database cannot answer (or is known to be down: no member's
+read waits on it), the activity's runs are unknown, and asked again a minute later.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class ActivityDurations:
             if known is not None and known[1] > now:
                 self._known.move_to_end(activity_hash)
                 return known[0]
+        if self._db.state.down:
+            return self._keep(activity_hash, None, now + RETRY)
         try:
             with self._db.session() as session:
                 figure = PastRuns.of(recent_durations(session, activity_hash))
@@ -52,9 +54,12 @@ class ActivityDurations:
         except DATABASE_TROUBLE as exc:
             log.debug("durations unavailable hash=%d: %s", activity_hash, exc)
             figure, until = None, now + RETRY
+        return self._keep(activity_hash, figure, until)
+
+    def _keep(self, activity_hash: int, runs: PastRuns | None, until: float) -> PastRuns | None:
         with self._lock:
-            self._known[activity_hash] = (figure, until)
+            self._known[activity_hash] = (runs, until)
             self._known.move_to_end(activity_hash)
             while len(self._known) > MAX_ACTIVITIES:
                 self._known.popitem(last=False)
-        return figure
+        return runs

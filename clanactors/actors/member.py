@@ -125,7 +125,7 @@ class MemberActor(BaseActor[MemberMessage]):
         durations = self.ctx.durations
         runs = (
             durations.runs(presence.activity_hash)
-            if durations is not None and presence.activity_hash is not None
+            if durations is not None and presence.activity_hash is not None and not self.resting
             else None
         )
         pacing = self.ctx.pacing or Pacing(self.ctx.profile_interval)

@@ -4,13 +4,14 @@ The profile interval is the budget, one read per online member per interval on a
 it is spent where news is likely:
 - in orbit (or anywhere outside an activity) a start may come at any moment: read often;
 - in an activity, by how long the clan's past runs of it lasted (`PastRuns`):
-  - before its shortest runs ended: slower, up to `far`, and never past that moment;
+  - before its shortest runs ended: slower, up to `early_cap`, never past that moment;
   - while the runs still going typically had a long way to go (the middle of a raid):
     at `mid`;
   - once an end is near: often;
+  - with too few past runs to say (a social space, say), or long after every past run
+    ended (idle, or stuck data): at the interval, as if nothing were known;
 - a resting fireteam mate (one watcher reads the party for the group) and a private
   profile (a read cannot show an activity) read at `far`.
-An activity with too few past runs is treated as one that may end at any moment.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from clanactors.domain.presence import Presence
 ORBIT_SHARE = 0.45
 NEAR_SHARE = 0.45
 MID_SHARE = 0.8
-FAR_FACTOR = 4.0
+EARLY_CAP_FACTOR = 2.0  # an activity's shown state is never older than this many intervals
+FAR_FACTOR = 4.0  # resting mates and private profiles, as before pacing
+# Past every run by this factor of the longest: idle or stuck, not about to end.
+OVERDUE = 1.5
 # The middle of a long activity: the runs still going typically had more than this many
 # intervals left.
 LONG_WAY = 40.0
@@ -56,6 +60,10 @@ class PastRuns:
         """How long the shortest runs lasted: the EARLY_SHARE quantile."""
         return self.durations[int(EARLY_SHARE * (len(self.durations) - 1))]
 
+    @property
+    def longest(self) -> float:
+        return self.durations[-1]
+
     def typical_left(self, elapsed: float) -> float:
         """The median time the runs that lasted `elapsed` had still to go (0: none did)."""
         left = [d - elapsed for d in self.durations if d >= elapsed]
@@ -67,7 +75,8 @@ class Read(NamedTuple):
 
     seconds: float
     # orbit; early (before the shortest runs ended); mid (far from a typical end); near
-    # (an end may come soon); unknown (too few past runs); resting; private
+    # (an end may come soon); unknown (too few past runs); overdue (long past every
+    # run); resting; private
     why: str
 
 
@@ -86,6 +95,10 @@ class Pacing:
     @property
     def mid(self) -> float:
         return self.interval * MID_SHARE
+
+    @property
+    def early_cap(self) -> float:
+        return self.interval * EARLY_CAP_FACTOR
 
     @property
     def far(self) -> float:
@@ -107,11 +120,13 @@ class Pacing:
         if not presence.in_activity or presence.started_at is None:
             return Read(self.orbit, "orbit")
         if runs is None:
-            return Read(self.near, "unknown")
+            return Read(self.interval, "unknown")
         elapsed = (now - presence.started_at).total_seconds()
         before_earliest = runs.earliest_end - elapsed
         if before_earliest > self.near:
-            return Read(min(before_earliest, self.far), "early")
+            return Read(min(before_earliest, self.early_cap), "early")
+        if elapsed > OVERDUE * runs.longest:
+            return Read(self.interval, "overdue")
         if runs.typical_left(elapsed) > LONG_WAY * self.interval:
             return Read(self.mid, "mid")
         return Read(self.near, "near")

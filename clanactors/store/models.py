@@ -141,8 +141,11 @@ class ActivityInstance(Base):
     duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # How long an activity's newest runs lasted (poll pacing).
-    __table_args__ = (Index("ix_activity_instances_hash_period", "activity_hash", "period"),)
+    # How long an activity's (or its mode's) newest runs lasted (poll pacing).
+    __table_args__ = (
+        Index("ix_activity_instances_hash_period", "activity_hash", "period"),
+        Index("ix_activity_instances_mode_period", "mode", "period"),
+    )
 
 
 class MemberActivity(Base):

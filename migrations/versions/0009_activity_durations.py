@@ -1,4 +1,4 @@
-"""activity durations: an activity's newest runs by hash (poll pacing)
+"""activity durations: an activity's (or its mode's) newest runs (poll pacing)
 
 Revision ID: 0009
 Revises: 0008
@@ -17,7 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index('ix_activity_instances_hash_period', 'activity_instances', ['activity_hash', 'period'], unique=False)
+    op.create_index('ix_activity_instances_mode_period', 'activity_instances', ['mode', 'period'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_activity_instances_mode_period', table_name='activity_instances')
     op.drop_index('ix_activity_instances_hash_period', table_name='activity_instances')

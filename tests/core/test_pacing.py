@@ -42,19 +42,22 @@ def test_orbit_is_read_often_a_start_may_come_any_moment() -> None:
     assert read(None, None) == (PACING.orbit, "orbit")
 
 
-def test_an_activity_with_too_few_runs_may_end_any_moment() -> None:
+def test_an_activity_with_too_few_runs_is_read_at_the_interval() -> None:
     assert PastRuns.of([600.0] * (MIN_RUNS - 1)) is None
-    assert read(1, None) == (PACING.near, "unknown")
+    assert read(1, None) == (PACING.interval, "unknown")  # a social space, say
 
 
 def test_early_in_an_activity_reads_slow_down_but_never_past_its_earliest_end() -> None:
     crucible = runs(*[8 + i / 25 for i in range(100)])  # 8 to 12 minutes
     assert crucible.earliest_end == pytest.approx(8.16 * 60)
-    assert read(1, crucible) == (PACING.far, "early")
-    # 7 minutes in: the next read lands on the earliest end, not two minutes later.
-    assert read(7, crucible) == (pytest.approx(69.6), "early")
+    assert read(1, crucible) == (PACING.early_cap, "early")
+    assert PACING.early_cap == 2 * PACING.interval  # shown state at most 2 intervals old
+    # 7.5 minutes in: the next read lands on the earliest end, not a minute later.
+    assert read(7.5, crucible) == (pytest.approx(39.6), "early")
     assert read(8.1, crucible) == (PACING.near, "near")
-    assert read(30, crucible) == (PACING.near, "near")  # longer than any run: may end now
+    assert read(12.5, crucible) == (PACING.near, "near")  # past every run: may end now
+    # Long past every run: idle or stuck data, not about to end.
+    assert read(20, crucible) == (PACING.interval, "overdue")
 
 
 def test_the_middle_of_a_long_activity_is_read_at_the_mid_pace() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from clanactors.actors import durations as cache
 from clanactors.actors.durations import ActivityDurations
 from clanactors.core.clock import FakeClock
@@ -63,7 +65,9 @@ def test_the_cache_reads_once_an_hour_and_stays_bounded(db: Database, monkeypatc
     monkeypatch.setattr(cache, "MAX_ACTIVITIES", 3)
     for activity_hash in range(10):
         durations.runs(activity_hash)
-    assert len(durations._known) == 3
+    durations.runs(8)  # used again: kept over 7, the least recently used
+    durations.runs(10)
+    assert list(durations._known) == [9, 8, 10]
 
 
 def test_a_database_that_cannot_answer_means_unknown_and_a_retry(tmp_path) -> None:
@@ -73,6 +77,14 @@ def test_a_database_that_cannot_answer_means_unknown_and_a_retry(tmp_path) -> No
     assert durations.runs(RAID) is None
     figure, until = durations._known[RAID]
     assert figure is None and until == clock.monotonic() + cache.RETRY
+
+
+def test_a_database_known_to_be_down_is_not_asked(db: Database, monkeypatch) -> None:
+    store_runs(db, RAID, [45 + i for i in range(20)])
+    durations = ActivityDurations(db, FakeClock())
+    db.state.down = True
+    monkeypatch.setattr(db, "session", lambda: pytest.fail("asked a database known down"))
+    assert durations.runs(RAID) is None
 
 
 def test_an_activity_with_few_runs_is_judged_by_its_modes_runs(db: Database) -> None:
