@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clanactors.domain.pacing import Pacing
 from clanactors.store.models import EventRow
 from tests.actors.harness import Harness
 
@@ -71,9 +72,11 @@ def test_fireteam_mates_rest_while_one_watches_and_wake_for_the_end(harness: Har
     before = {m: h.paths()[p] for m, p in paths.items()}
     h.run(400)
     polls = sorted(h.paths()[p] - before[m] for m, p in paths.items())
-    interval_polls = 400 / h.profile_interval
-    assert polls[-1] >= 0.9 * interval_polls  # the watcher keeps full pace
-    assert polls[0] <= 0.4 * interval_polls and polls[1] <= 0.4 * interval_polls  # mates rest
+    pacing = Pacing(h.profile_interval)
+    # The watcher reads at the raid's pace, at least every 2 intervals (early in it)...
+    assert polls[-1] >= 0.9 * 400 / pacing.early_cap
+    # ...while its mates rest at the far pace (every 4 intervals).
+    assert polls[0] <= 400 / pacing.far + 1 and polls[1] <= 400 / pacing.far + 1
 
     h.run_until(
         lambda: any(e.event.instance_id == play.instance_id for e in h.events()), limit=400, step=2

@@ -43,8 +43,8 @@ def test_a_raid_is_read_slowly_until_its_runs_end_then_its_end_is_seen_soon(
     h.run(window)
     reads = h.paths()[path] - before
     pacing = Pacing(h.profile_interval)
-    assert reads <= window / pacing.far + 2  # every interval would be window / 10 = 138
-    assert reads >= window / pacing.far - 2  # ...but it is still read
+    assert reads <= window / pacing.early_cap + 2  # every interval: window / 10 = 138
+    assert reads >= window / pacing.early_cap - 2  # ...but it is still read
 
     def recorded() -> list:
         return [e for e in h.events() if e.event.instance_id == play.instance_id]
